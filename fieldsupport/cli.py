@@ -1,0 +1,222 @@
+"""Command line: ``fieldsupport`` opens the app; subcommands serve scripts and IT staff."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from fieldsupport import __version__
+from fieldsupport.errors import FieldSupportError
+
+log = logging.getLogger(__name__)
+
+PAGE = 5_000
+DEMO_CASES_FOR_GUI = 300
+
+
+def _add_workspace_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    parser.add_argument(
+        "--workspace",
+        metavar="PATH",
+        # on subcommands SUPPRESS keeps a value given before the subcommand
+        default=None if top else argparse.SUPPRESS,
+        help="workspace folder (default: $FIELDSUPPORT_WORKSPACE, else the user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fieldsupport",
+        description="FieldSupport: offline-first field technical support. "
+        "Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"FieldSupport {__version__}")
+    _add_workspace_option(parser, top=True)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo workspace (created with demo data on first use)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the app (the default)")
+    _add_workspace_option(gui)
+    gui.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
+
+    cases = sub.add_parser("cases", help="list the cases of a workspace")
+    _add_workspace_option(cases)
+    cases.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    cases.add_argument("--status", action="append", metavar="STATUS", help="filter (repeatable)")
+    cases.add_argument("--type", action="append", metavar="A1..A4", help="assist type filter")
+    cases.add_argument("--open", action="store_true", help="only cases not resolved or closed")
+    cases.add_argument("--limit", type=int, metavar="N", help="at most N cases")
+
+    demo = sub.add_parser("demo", help="create a demo workspace")
+    _add_workspace_option(demo)
+    demo.add_argument("--cases", type=int, default=200, metavar="N", help="number of cases")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (deterministic data)")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="do nothing if the workspace already has cases"
+    )
+
+    migrate = sub.add_parser("migrate", help="create or upgrade a workspace's database")
+    _add_workspace_option(migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    try:
+        if command == "gui":
+            return _run_gui(args)
+        if command == "cases":
+            return _run_cases(args, sys.stdout)
+        if command == "demo":
+            return _run_demo(args)
+        if command == "migrate":
+            return _run_migrate(args)
+    except FieldSupportError as exc:
+        print(f"fieldsupport: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fieldsupport: interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {command!r}")
+    return 2  # pragma: no cover - parser.error exits
+
+
+def demo_workspace_path() -> Path:
+    from fieldsupport.workspace import default_workspace_path
+
+    return default_workspace_path().with_name("demo-workspace")
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    workspace = args.workspace
+    if getattr(args, "demo", False):
+        workspace = workspace or str(demo_workspace_path())
+        _ensure_demo(workspace)
+    from fieldsupport.ui.app import run_app  # Qt is imported only when a window is wanted
+
+    return run_app(workspace)
+
+
+def _ensure_demo(workspace_path: str) -> None:
+    from fieldsupport.demo.generator import create_demo
+    from fieldsupport.workspace import Workspace
+
+    with Workspace.open(workspace_path) as workspace:
+        if workspace.get_setting("demo") is None and _case_count(workspace) == 0:
+            print(f"Creating the demo workspace in {workspace.root} ...", file=sys.stderr)
+            create_demo(workspace, cases=DEMO_CASES_FOR_GUI)
+
+
+def _case_count(workspace: Any) -> int:
+    from fieldsupport.services.case_queries import CaseListService, CaseQuery
+
+    return CaseListService(workspace).count(CaseQuery())
+
+
+def _run_cases(args: argparse.Namespace, out: TextIO) -> int:
+    from fieldsupport.models.enums import AssistType, CaseStatus
+    from fieldsupport.services.case_queries import CaseListService, CaseQuery, SortKey
+    from fieldsupport.services.validation import parse_enum
+    from fieldsupport.workspace import Workspace
+
+    query = CaseQuery(
+        statuses=[parse_enum(CaseStatus, s, "status") for s in args.status or []],
+        assist_types=[parse_enum(AssistType, t, "assist type") for t in args.type or []],
+        open_only=args.open,
+        sort=SortKey.CASE_NUMBER,
+        descending=False,
+    )
+    if args.limit is not None and args.limit < 0:
+        raise FieldSupportError("--limit cannot be negative.")
+    with Workspace.open(args.workspace, read_only=True) as workspace:
+        service = CaseListService(workspace)
+        remaining = service.count(query) if args.limit is None else args.limit
+        offset = 0
+        first = True
+        if args.json:
+            out.write("[")
+        while remaining > 0:
+            rows = service.page(query, offset, min(PAGE, remaining))
+            if not rows:
+                break
+            for row in rows:
+                if args.json:
+                    out.write(("\n  " if first else ",\n  ") + json.dumps(_row_json(row)))
+                else:
+                    out.write(_row_text(row) + "\n")
+                first = False
+            offset += len(rows)
+            remaining -= len(rows)
+        if args.json:
+            out.write("\n]\n" if not first else "]\n")
+    return 0
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    return {
+        "case_number": row.case_number,
+        "assist_type": row.assist_type.value,
+        "status": row.status.value,
+        "priority": row.priority.value,
+        "customer": row.customer,
+        "site": row.site,
+        "assignee": row.assignee,
+        "title": row.title,
+        "resolution_due": row.resolution_due.isoformat() if row.resolution_due else None,
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def _row_text(row: Any) -> str:
+    return (
+        f"{row.case_number:<16} {row.assist_type.value:<3} {row.status.value:<22} "
+        f"{row.priority.value:<7} {row.customer}"
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from fieldsupport.demo.generator import DEFAULT_SEED, create_demo
+    from fieldsupport.tasks import TaskState
+    from fieldsupport.workspace import Workspace
+
+    def report(fraction: float, message: str) -> None:
+        print(f"\r{fraction:6.1%}  {message:<40}", end="", file=sys.stderr, flush=True)
+
+    with Workspace.open(args.workspace) as workspace:
+        if args.if_empty and _case_count(workspace) > 0:
+            print(f"{workspace.root} already has cases; left as it is.", file=sys.stderr)
+            return 0
+        summary = create_demo(
+            workspace,
+            cases=args.cases,
+            seed=DEFAULT_SEED if args.seed is None else args.seed,
+            task=TaskState(report),
+        )
+        print(file=sys.stderr)
+        rate = summary.cases / summary.seconds if summary.seconds else 0.0
+        print(
+            f"Demo workspace {workspace.root}: {summary.cases:,} cases, {summary.events:,} "
+            f"timeline entries, {summary.visits:,} visits, {summary.measurements:,} "
+            f"measurements in {summary.seconds:.1f} s ({rate:,.0f} cases/s)."
+        )
+    return 0
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from fieldsupport.store.migrate import head_revision
+    from fieldsupport.workspace import Workspace
+
+    with Workspace.open(args.workspace) as workspace:
+        print(f"{workspace.root}: database at schema {head_revision()}.")
+    return 0

@@ -1,0 +1,33 @@
+"""Service reports: the signed PDF of a visit, and revisions of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldsupport.models.base import SHORT_LEN, Base, SyncMixin, UTCDateTime, enum_column
+from fieldsupport.models.enums import ReportStatus
+
+
+class ServiceReport(SyncMixin, Base):
+    """One revision of a visit's service report. A signed revision is immutable; changes
+    produce revision n+1 with the same report number."""
+
+    __tablename__ = "service_reports"
+    __table_args__ = (UniqueConstraint("report_number", "revision"),)
+
+    report_number: Mapped[str] = mapped_column(String(SHORT_LEN))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    status: Mapped[ReportStatus] = enum_column(ReportStatus, default=ReportStatus.DRAFT)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    data_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    signature_id: Mapped[str | None] = mapped_column(ForeignKey("signatures.id"))
+    signed_by: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,104 @@
+"""Plain, immutable views of records handed to the UI and the CLI.
+
+Services return these instead of ORM objects so that callers never hold a session, never
+trigger lazy loads on the GUI thread and never run SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fieldsupport.models.enums import (
+    AssistType,
+    CaseEventKind,
+    CaseStatus,
+    Channel,
+    Priority,
+    Severity,
+    VisitStatus,
+)
+from fieldsupport.workflow import Action, CaseSla
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list (also what ``fieldsupport cases`` prints)."""
+
+    id: str
+    case_number: str
+    assist_type: AssistType
+    status: CaseStatus
+    priority: Priority
+    customer: str
+    site: str | None
+    assignee: str | None
+    title: str
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseEventView:
+    id: str
+    kind: CaseEventKind
+    occurred_at: datetime
+    author: str | None
+    body: str | None
+    from_status: CaseStatus | None
+    to_status: CaseStatus | None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    id: str
+    case_number: str
+    assist_type: AssistType
+    title: str
+    channel: Channel
+    category: str | None
+    priority: Priority
+    severity: Severity
+    status: CaseStatus
+    support_tier: int
+    customer_id: str
+    customer: str
+    site: str | None
+    asset_serial: str | None
+    assignee_id: str | None
+    assignee: str | None
+    description: str | None
+    resolution: str | None
+    promised_response: str | None
+    customer_verified: bool
+    close_reason: str | None
+    opened_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    csat_score: int | None
+    csat_comment: str | None
+    version: int
+    sla: CaseSla
+    allowed_actions: tuple[Action, ...]
+    events: tuple[CaseEventView, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class VisitView:
+    id: str
+    case_id: str
+    engineer: str | None
+    status: VisitStatus
+    planned_start: datetime | None
+    travel_started_at: datetime | None
+    arrived_at: datetime | None
+    departed_at: datetime | None
+    travel_minutes: int | None
+    travel_distance_km: float | None
+    work_performed: str | None
+    findings: str | None
+    follow_up_needed: bool
+    measurement_count: int
+    time_entry_minutes: int

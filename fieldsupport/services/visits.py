@@ -1,0 +1,316 @@
+"""Visit operations: plan, travel, arrive, record work, depart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fieldsupport.errors import ValidationError
+from fieldsupport.models import (
+    Case,
+    CaseEvent,
+    Measurement,
+    PartUsed,
+    TimeEntry,
+    User,
+    Visit,
+    utcnow,
+)
+from fieldsupport.models.base import SHORT_LEN
+from fieldsupport.models.enums import CaseEventKind, MeasurementPhase, TimeEntryKind, VisitStatus
+from fieldsupport.services.records import get_live
+from fieldsupport.services.validation import (
+    finite,
+    non_negative,
+    optional_text,
+    parse_enum,
+    require_aware,
+    require_text,
+)
+from fieldsupport.services.views import VisitView
+from fieldsupport.workspace import Workspace
+
+# A visit longer than this is almost certainly a typo in a date (a year off, AM/PM...).
+MAX_VISIT_DURATION = timedelta(days=14)
+
+
+class VisitService:
+    def __init__(self, workspace: Workspace, *, user_id: str | None = None) -> None:
+        self.workspace = workspace
+        self.user_id = user_id
+
+    def plan_visit(
+        self,
+        case_id: str,
+        *,
+        planned_start: datetime | None = None,
+        planned_end: datetime | None = None,
+        engineer_id: str | None = None,
+    ) -> VisitView:
+        if planned_start:
+            require_aware(planned_start, "planned start")
+        if planned_end:
+            require_aware(planned_end, "planned end")
+        if planned_start and planned_end and planned_end < planned_start:
+            raise ValidationError(
+                "The planned end is before the planned start.", field="planned_end"
+            )
+        with self.workspace.transaction() as session:
+            case = get_live(session, Case, case_id, "case")
+            visit = Visit(
+                case_id=case.id,
+                engineer_id=engineer_id or self.user_id,
+                status=VisitStatus.PLANNED,
+                planned_start=planned_start,
+                planned_end=planned_end,
+            )
+            session.add(visit)
+            session.flush()
+            return _view(session, visit)
+
+    def start_travel(self, visit_id: str, at: datetime | None = None) -> VisitView:
+        when = require_aware(at, "travel start") if at else utcnow()
+        with self.workspace.transaction() as session:
+            visit = self._open_visit(session, visit_id)
+            if visit.status is not VisitStatus.PLANNED:
+                raise ValidationError("Travel can only start for a planned visit.")
+            visit.travel_started_at = when
+            visit.status = VisitStatus.TRAVELLING
+            return _view(session, visit)
+
+    def arrive(self, visit_id: str, at: datetime | None = None) -> VisitView:
+        """Arrival on site. Travel time is taken from the travel start, if there was one."""
+        when = require_aware(at, "arrival") if at else utcnow()
+        with self.workspace.transaction() as session:
+            visit = self._open_visit(session, visit_id)
+            if visit.status not in (VisitStatus.PLANNED, VisitStatus.TRAVELLING):
+                raise ValidationError("This visit has already started.")
+            if visit.travel_started_at is not None:
+                if when < visit.travel_started_at:
+                    raise ValidationError(
+                        "Arrival cannot be before the start of travel.", field="arrived_at"
+                    )
+                minutes = int((when - visit.travel_started_at).total_seconds() // 60)
+                visit.travel_minutes = minutes
+                session.add(
+                    TimeEntry(
+                        visit_id=visit.id,
+                        engineer_id=visit.engineer_id,
+                        kind=TimeEntryKind.TRAVEL,
+                        started_at=visit.travel_started_at,
+                        minutes=minutes,
+                    )
+                )
+            visit.arrived_at = when
+            visit.status = VisitStatus.ON_SITE
+            session.add(
+                CaseEvent(
+                    case_id=visit.case_id,
+                    kind=CaseEventKind.VISIT,
+                    occurred_at=when,
+                    author_id=self.user_id,
+                    body="Arrived on site",
+                )
+            )
+            return _view(session, visit)
+
+    def depart(
+        self,
+        visit_id: str,
+        at: datetime | None = None,
+        *,
+        work_performed: str | None = None,
+        findings: str | None = None,
+        follow_up_needed: bool = False,
+        follow_up_notes: str | None = None,
+        travel_distance_km: float | None = None,
+    ) -> VisitView:
+        when = require_aware(at, "departure") if at else utcnow()
+        distance = non_negative(travel_distance_km, "travel distance")
+        with self.workspace.transaction() as session:
+            visit = self._open_visit(session, visit_id)
+            if visit.status is not VisitStatus.ON_SITE or visit.arrived_at is None:
+                raise ValidationError("Record the arrival before the departure.")
+            if when < visit.arrived_at:
+                raise ValidationError(
+                    f"Departure ({when:%Y-%m-%d %H:%M}) cannot be before arrival "
+                    f"({visit.arrived_at:%Y-%m-%d %H:%M}).",
+                    field="departed_at",
+                )
+            if when - visit.arrived_at > MAX_VISIT_DURATION:
+                raise ValidationError(
+                    "A visit of more than 14 days on site is not plausible; check the dates.",
+                    field="departed_at",
+                )
+            visit.departed_at = when
+            visit.status = VisitStatus.COMPLETED
+            visit.work_performed = optional_text(work_performed, "work performed")
+            visit.findings = optional_text(findings, "findings")
+            visit.follow_up_needed = follow_up_needed
+            visit.follow_up_notes = optional_text(follow_up_notes, "follow-up notes")
+            if distance is not None:
+                visit.travel_distance_km = distance
+            session.add(
+                TimeEntry(
+                    visit_id=visit.id,
+                    engineer_id=visit.engineer_id,
+                    kind=TimeEntryKind.WORK,
+                    started_at=visit.arrived_at,
+                    minutes=int((when - visit.arrived_at).total_seconds() // 60),
+                )
+            )
+            session.add(
+                CaseEvent(
+                    case_id=visit.case_id,
+                    kind=CaseEventKind.VISIT,
+                    occurred_at=when,
+                    author_id=self.user_id,
+                    body="Left site" + (" — follow-up needed" if follow_up_needed else ""),
+                )
+            )
+            return _view(session, visit)
+
+    def add_time_entry(
+        self,
+        visit_id: str,
+        kind: TimeEntryKind | str,
+        started_at: datetime,
+        minutes: int,
+        note: str | None = None,
+    ) -> None:
+        entry_kind = parse_enum(TimeEntryKind, kind, "time entry kind")
+        require_aware(started_at, "start")
+        if not isinstance(minutes, int) or minutes < 0:
+            raise ValidationError(
+                f"Duration must be a whole number of minutes, not negative (got {minutes}).",
+                field="minutes",
+            )
+        if minutes > MAX_VISIT_DURATION.total_seconds() // 60:
+            raise ValidationError("A single time entry cannot exceed 14 days.", field="minutes")
+        with self.workspace.transaction() as session:
+            visit = get_live(session, Visit, visit_id, "visit")
+            session.add(
+                TimeEntry(
+                    visit_id=visit.id,
+                    engineer_id=self.user_id or visit.engineer_id,
+                    kind=entry_kind,
+                    started_at=started_at,
+                    minutes=minutes,
+                    note=optional_text(note, "note"),
+                )
+            )
+
+    def add_measurement(
+        self,
+        visit_id: str,
+        name: str,
+        value: float,
+        *,
+        unit: str | None = None,
+        lower_limit: float | None = None,
+        upper_limit: float | None = None,
+        phase: MeasurementPhase | str = MeasurementPhase.DURING,
+        measured_at: datetime | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """Record a measurement; returns whether it is within its limits."""
+        label = require_text(name, "measurement name")
+        number = finite(value, "value")
+        low = finite(lower_limit, "lower limit") if lower_limit is not None else None
+        high = finite(upper_limit, "upper limit") if upper_limit is not None else None
+        if low is not None and high is not None and low > high:
+            raise ValidationError("The lower limit is above the upper limit.", field="lower_limit")
+        when = require_aware(measured_at, "measured at") if measured_at else utcnow()
+        with self.workspace.transaction() as session:
+            visit = get_live(session, Visit, visit_id, "visit")
+            measurement = Measurement(
+                visit_id=visit.id,
+                name=label,
+                value=number,
+                unit=optional_text(unit, "unit", max_len=SHORT_LEN),
+                lower_limit=low,
+                upper_limit=high,
+                phase=parse_enum(MeasurementPhase, phase, "phase"),
+                measured_at=when,
+                note=optional_text(note, "note"),
+            )
+            session.add(measurement)
+            return measurement.within_limits
+
+    def add_part(
+        self,
+        visit_id: str,
+        part_number: str,
+        description: str,
+        quantity: float = 1,
+        *,
+        unit: str = "pcs",
+        serial_number: str | None = None,
+    ) -> None:
+        qty = finite(quantity, "quantity")
+        if qty <= 0:
+            raise ValidationError("Quantity must be more than zero.", field="quantity")
+        with self.workspace.transaction() as session:
+            visit = get_live(session, Visit, visit_id, "visit")
+            session.add(
+                PartUsed(
+                    visit_id=visit.id,
+                    part_number=require_text(part_number, "part number", max_len=SHORT_LEN),
+                    description=require_text(description, "description"),
+                    quantity=qty,
+                    unit=require_text(unit, "unit", max_len=SHORT_LEN),
+                    serial_number=optional_text(serial_number, "serial number", max_len=SHORT_LEN),
+                )
+            )
+
+    def get_visit(self, visit_id: str) -> VisitView:
+        with self.workspace.transaction() as session:
+            return _view(session, get_live(session, Visit, visit_id, "visit"))
+
+    def visits_of_case(self, case_id: str) -> list[VisitView]:
+        with self.workspace.transaction() as session:
+            visits = session.scalars(
+                select(Visit)
+                .where(Visit.case_id == case_id, Visit.deleted_at.is_(None))
+                .order_by(Visit.planned_start, Visit.created_at)
+            ).all()
+            return [_view(session, v) for v in visits]
+
+    @staticmethod
+    def _open_visit(session: Session, visit_id: str) -> Visit:
+        visit: Visit = get_live(session, Visit, visit_id, "visit")
+        if visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
+            raise ValidationError("This visit is finished; it can no longer be changed.")
+        return visit
+
+
+def _view(session: Session, visit: Visit) -> VisitView:
+    session.flush()
+    measurements = session.scalar(
+        select(func.count()).select_from(Measurement).where(Measurement.visit_id == visit.id)
+    )
+    minutes = session.scalar(
+        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+            TimeEntry.visit_id == visit.id, TimeEntry.deleted_at.is_(None)
+        )
+    )
+    engineer = session.get(User, visit.engineer_id) if visit.engineer_id else None
+    return VisitView(
+        id=visit.id,
+        case_id=visit.case_id,
+        engineer=engineer.display_name if engineer else None,
+        status=visit.status,
+        planned_start=visit.planned_start,
+        travel_started_at=visit.travel_started_at,
+        arrived_at=visit.arrived_at,
+        departed_at=visit.departed_at,
+        travel_minutes=visit.travel_minutes,
+        travel_distance_km=visit.travel_distance_km,
+        work_performed=visit.work_performed,
+        findings=visit.findings,
+        follow_up_needed=visit.follow_up_needed,
+        measurement_count=int(measurements or 0),
+        time_entry_minutes=int(minutes or 0),
+    )

@@ -1,0 +1,149 @@
+"""Table model for the case list: a window of rows over SQL, never the whole table.
+
+The model knows the total count and keeps pages of plain :class:`CaseRow` tuples it has
+fetched; filtering and sorting are pushed down to SQL by changing the query and reloading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from fieldsupport.services.case_queries import CaseListService, CaseQuery, SortKey
+from fieldsupport.services.views import CaseRow
+
+PAGE_SIZE = 200
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+# (header, sort key or None if the column is not sortable in SQL)
+COLUMNS: list[tuple[str, SortKey | None]] = [
+    ("Case", SortKey.CASE_NUMBER),
+    ("Customer", SortKey.CUSTOMER),
+    ("Site", None),
+    ("Type", SortKey.ASSIST_TYPE),
+    ("Priority", SortKey.PRIORITY),
+    ("Status", SortKey.STATUS),
+    ("SLA due", SortKey.RESOLUTION_DUE),
+    ("Assignee", None),
+    ("Last update", SortKey.UPDATED_AT),
+]
+
+BREACHED = QColor("#b3261e")
+DUE_TODAY = QColor("#9a6700")
+
+
+class CaseTableModel(QAbstractTableModel):
+    def __init__(self, service: CaseListService, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._query = CaseQuery()
+        self._count = 0
+        self._pages: dict[int, list[CaseRow]] = {}
+
+    # -- loading (the heavy part can run in a worker: see prepare / apply) -------------------
+    @property
+    def query(self) -> CaseQuery:
+        return self._query
+
+    def prepare(self, query: CaseQuery) -> tuple[CaseQuery, int, list[CaseRow]]:
+        """Count and first page for ``query``. Thread-safe: touches no Qt state."""
+        return query, self._service.count(query), self._service.page(query, 0, PAGE_SIZE)
+
+    def apply(self, prepared: tuple[CaseQuery, int, list[CaseRow]]) -> None:
+        """Install a prepared result (GUI thread)."""
+        query, count, first_page = prepared
+        self.beginResetModel()
+        self._query = query
+        self._count = count
+        self._pages = {0: first_page}
+        self.endResetModel()
+
+    def row_at(self, row: int) -> CaseRow | None:
+        if not 0 <= row < self._count:
+            return None
+        page_index = row // PAGE_SIZE
+        page = self._pages.get(page_index)
+        if page is None:
+            # A page is ~200 indexed rows: a few milliseconds, fine on the GUI thread.
+            page = self._service.page(self._query, page_index * PAGE_SIZE, PAGE_SIZE)
+            self._pages[page_index] = page
+        offset = row - page_index * PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    # -- Qt model interface -------------------------------------------------------------------
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(COLUMNS[section][0])
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row_at(index.row())
+        if row is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 6:
+            return self._due_brush(row.resolution_due)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return row.title
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        return None
+
+    def _display(self, row: CaseRow, column: int) -> str:
+        if column == 0:
+            return row.case_number
+        if column == 1:
+            return row.customer
+        if column == 2:
+            return row.site or ""
+        if column == 3:
+            return row.assist_type.label
+        if column == 4:
+            return self.tr(row.priority.value.capitalize())
+        if column == 5:
+            return self.tr(row.status.label)
+        if column == 6:
+            return _format_time(row.resolution_due)
+        if column == 7:
+            return row.assignee or ""
+        return _format_time(row.updated_at)
+
+    @staticmethod
+    def _due_brush(due: datetime | None) -> QBrush | None:
+        if due is None:
+            return None
+        now = datetime.now(UTC)
+        if due < now:
+            return QBrush(BREACHED)
+        if due.astimezone().date() == now.astimezone().date():
+            return QBrush(DUE_TODAY)
+        return None
+
+    def sort_query(self, column: int, order: Qt.SortOrder) -> CaseQuery | None:
+        """The query for sorting by ``column``, or None if that column does not sort."""
+        key = COLUMNS[column][1]
+        if key is None:
+            return None
+        return replace(self._query, sort=key, descending=order == Qt.SortOrder.DescendingOrder)
+
+
+def _format_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,71 @@
+"""Test isolation: headless Qt, every workspace, setting and keyring under tmp_path, and no
+test may leave threads running."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Qt.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from fieldsupport.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+TESTDATA = REPO.parent / "shared" / "testdata"
+FIXED_REFERENCE = "2026-11-02T12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point every per-user location at a fresh temporary folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.delenv("FIELDSUPPORT_WORKSPACE", raising=False)
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QSettings
+
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home))
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads() -> Iterator[None]:
+    """Fail a test that leaves Python threads or Qt pool workers running."""
+    before = set(threading.enumerate())
+    yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        pool = QThreadPool.globalInstance()
+        if not pool.waitForDone(10_000):
+            pytest.fail(f"test left {pool.activeThreadCount()} Qt worker(s) running")
+    leftover = []
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+        if thread.is_alive() and not isinstance(thread, threading._DummyThread):  # type: ignore[attr-defined]
+            leftover.append(thread.name)
+    if leftover:
+        pytest.fail(f"test left threads running: {leftover}")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.open(tmp_path / "workspace")
+    try:
+        yield ws
+    finally:
+        ws.close()

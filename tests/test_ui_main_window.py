@@ -1,0 +1,81 @@
+"""The first window, offscreen: lists the workspace's cases, searches and sorts in SQL, and
+never loads on the GUI thread what it can load in a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from fieldsupport.demo.generator import create_demo
+from fieldsupport.ui.main_window import MainWindow
+from fieldsupport.workspace import Workspace
+from tests.conftest import FIXED_REFERENCE
+
+
+@pytest.fixture
+def demo_workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.open(tmp_path / "ws")
+    create_demo(ws, cases=250, reference=datetime.fromisoformat(FIXED_REFERENCE))
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, demo_workspace: Workspace) -> MainWindow:
+    win = MainWindow(demo_workspace)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.cases_loaded, timeout=10_000):
+        win.show()
+    return win
+
+
+def test_window_lists_every_case_and_paints(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.model.rowCount() == 250
+    assert window.count_label.text() == "250 cases"
+    first = window.model.index(0, 0).data()
+    assert first.startswith("FS-")
+    # rows beyond the first page are fetched on demand
+    assert window.model.index(249, 0).data().startswith("FS-")
+    with qtbot.waitSignal(window.first_paint, timeout=10_000):
+        window.table.viewport().update()
+    assert window.table.accessibleName() == "Case list"
+    assert window.search.accessibleName() == "Search cases"
+
+
+def test_search_filters_in_sql(qtbot: QtBot, window: MainWindow) -> None:
+    customer = window.model.index(0, 1).data()
+    with qtbot.waitSignal(window.cases_loaded, timeout=10_000) as blocker:
+        qtbot.keyClicks(window.search, customer[:12])
+    count = blocker.args[0]
+    assert 0 < count < 250
+    for row in range(count):
+        assert window.model.index(row, 1).data().startswith(customer[:12])
+    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+        window.search.setText("no such case anywhere")
+    assert window.model.rowCount() == 0
+
+
+def test_header_click_sorts_by_case_number(qtbot: QtBot, window: MainWindow) -> None:
+    header = window.table.horizontalHeader()
+    header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+        header.sectionClicked.emit(0)
+    numbers = [window.model.index(r, 0).data() for r in range(window.model.rowCount())]
+    assert numbers == sorted(numbers)
+    header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+        header.sectionClicked.emit(0)
+    assert window.model.index(0, 0).data() == max(numbers)
+
+
+def test_unsortable_column_does_nothing(window: MainWindow) -> None:
+    before = window.model.query
+    window._sort_by(2)  # site: not sortable in SQL
+    assert window.model.query is before and not window.busy
