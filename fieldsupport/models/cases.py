@@ -101,7 +101,7 @@ class CaseEvent(AppendOnly, SyncMixin, Base):
     from_status: Mapped[CaseStatus | None] = enum_column(CaseStatus, nullable=True)
     to_status: Mapped[CaseStatus | None] = enum_column(CaseStatus, nullable=True)
     # Structured extras per kind (e.g. call duration, e-mail subject, escalation tier).
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     case: Mapped[Case] = relationship(back_populates="events")
     author: Mapped[User | None] = relationship()

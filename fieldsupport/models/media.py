@@ -75,7 +75,7 @@ class Attachment(SyncMixin, Base):
     pair_id: Mapped[str | None] = mapped_column(String(36))
     # An annotated copy points at the original and keeps the vector marks.
     derived_from_id: Mapped[str | None] = mapped_column(ForeignKey("attachments.id"))
-    annotations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    annotations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"), index=True)
@@ -102,7 +102,7 @@ class Signature(SyncMixin, Base):
     signer_role: Mapped[str | None] = mapped_column(String(NAME_LEN))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     image_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    strokes: Mapped[list[Any] | None] = mapped_column(JSON)
+    strokes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     declined: Mapped[bool] = mapped_column(default=False)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"), index=True)

@@ -202,6 +202,8 @@ class CaseService:
                 case.resolved_at = now
             if after.status is CaseStatus.CLOSED:
                 case.closed_at = now
+            if before.customer_verified and not after.customer_verified:
+                case.verification = None  # reopen / rejected solution: verify again
             if action is Action.REOPEN:
                 case.resolved_at = None
                 case.closed_at = None

@@ -21,7 +21,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
@@ -54,9 +54,9 @@ def _to_us(value: datetime) -> int:
     return (value - _EPOCH) // _MICROSECOND
 
 
-def _from_us(value: int, tz: object) -> datetime:
+def _from_us(value: int, tz: tzinfo | None) -> datetime:
     instant = _EPOCH + timedelta(microseconds=value)
-    return instant.astimezone(tz) if tz is not None else instant  # type: ignore[arg-type]
+    return instant.astimezone(tz) if tz is not None else instant
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,17 @@ class BusinessCalendar:
         return total + self._table(last).elapsed_at(e)
 
     def _add_us(self, s: int, amount: int) -> int:
+        found = self._find_us(s, amount)
+        if found is None:
+            raise ValidationError(
+                f"{timedelta(microseconds=amount)} of business time is not available within "
+                f"{MAX_SEARCH_YEARS} years in this business calendar; check its workdays and "
+                "holidays."
+            )
+        return found
+
+    def _find_us(self, s: int, amount: int) -> int | None:
+        """First instant ``amount`` after ``s``, or ``None`` beyond the search window."""
         if amount <= 0:
             return s
         year = self._local_year(s)
@@ -175,11 +186,7 @@ class BusinessCalendar:
             amount -= available
             year += 1
             table, base = self._table(year), 0
-        raise ValidationError(
-            f"That much business time ({timedelta(microseconds=amount)} still missing) is not "
-            f"available within {MAX_SEARCH_YEARS} years in this business calendar; check its "
-            "workdays and holidays."
-        )
+        return None
 
 
 @lru_cache(maxsize=256)
@@ -288,7 +295,7 @@ class SlaClock:
     target: timedelta
     elapsed: timedelta  # business time, excluding pauses
     remaining: timedelta  # target - elapsed; negative once breached
-    due_at: datetime | None  # None while paused or stopped
+    due_at: datetime | None  # None while paused or stopped (or beyond MAX_SEARCH_YEARS)
     state: SlaState
     stopped_at: datetime | None
 
@@ -351,7 +358,8 @@ def sla_clock(
 
     due_at = None
     if not stopped and not paused_now:
-        due_at = _from_us(_due_us(calendar, start, target_us, merged), now.tzinfo)
+        due_us = _due_us(calendar, start, target_us, merged)
+        due_at = None if due_us is None else _from_us(due_us, now.tzinfo)
     return SlaClock(
         target=target,
         elapsed=elapsed,
@@ -395,11 +403,13 @@ def _merge_pauses(pauses: Sequence[Pause], now_us: int) -> tuple[list[tuple[int,
 
 def _due_us(
     calendar: BusinessCalendar, start: int, target_us: int, merged: list[tuple[int, int]]
-) -> int:
+) -> int | None:
     """First instant at which the clock reaches its target, given the known pauses.
 
     Walks the unpaused stretches from the start, so a breached clock gets the past instant it
     was breached at and a running one the future instant it will be due (if no new pause).
+    ``None`` if a sparse calendar does not reach it within the search window: a case view must
+    not fail over a due date nobody will live to see.
     """
     need = target_us
     cursor = start
@@ -408,10 +418,10 @@ def _due_us(
             continue
         available = calendar._business_us(cursor, s)
         if available >= need:
-            return calendar._add_us(cursor, need)
+            return calendar._find_us(cursor, need)
         need -= available
         cursor = max(cursor, e)
-    return calendar._add_us(cursor, need)
+    return calendar._find_us(cursor, need)
 
 
 def case_sla(
