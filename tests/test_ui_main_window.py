@@ -43,8 +43,8 @@ def test_window_lists_every_case_and_paints(qtbot: QtBot, window: MainWindow) ->
     assert first.startswith("FS-")
     # rows beyond the first page are fetched on demand
     assert window.model.index(249, 0).data().startswith("FS-")
-    with qtbot.waitSignal(window.first_paint, timeout=10_000):
-        window.table.viewport().update()
+    # the first page is painted as soon as it arrives (maybe before the full id list)
+    qtbot.waitUntil(lambda: window.painted, timeout=10_000)
     assert window.table.accessibleName() == "Case list"
     assert window.search.accessibleName() == "Search cases"
 
@@ -89,3 +89,18 @@ def test_unsortable_column_does_nothing(window: MainWindow) -> None:
     before = window.model.query
     window._sort_by(2)  # site: not sortable in SQL
     assert window.model.query is before and not window.busy
+
+
+def test_first_paint_signal_and_deferred_start_up_work(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    old = demo_workspace.backups_dir / "fieldsupport-20200101T000000000000Z-rev0001.db"
+    for i in range(12):
+        old.with_name(old.name.replace("0000Z", f"{i:04d}Z")).write_bytes(b"old")
+    win = MainWindow(demo_workspace)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.first_paint, timeout=10_000):
+        win.show()
+    assert win.model.rowCount() > 0
+    # pruning old backups runs in a worker only after the first paint
+    qtbot.waitUntil(lambda: len(list(demo_workspace.backups_dir.iterdir())) == 10)

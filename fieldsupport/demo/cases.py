@@ -1,9 +1,9 @@
 """Bulk generation of demo cases: timelines through the real state machine, visits, time
 entries and measurements, produced in batches of rows for Core inserts.
 
-Batches can be produced inline or, for large data sets, in a separate process that runs on
-the second core while the caller writes (SQLite's writing is the other half of the work). A
-dedicated random generator feeds the cases, so both ways give the same data for a seed.
+Batches are produced inline or, for large data sets, by worker processes while the caller
+writes. Every chunk of cases has a random generator of its own (seeded from the demo seed and
+the chunk number), so both ways give the same data for a seed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from fieldsupport.demo import recipe
 from fieldsupport.models import Case, CaseEvent, Measurement, TimeEntry, Visit
@@ -35,7 +33,7 @@ from fieldsupport.models.enums import (
 )
 from fieldsupport.services import numbering
 from fieldsupport.services.sla import pauses_from_transitions, policy_from_settings
-from fieldsupport.store.bulk import bulk_insert
+from fieldsupport.store.bulk import PreparedRows, prepare_rows
 from fieldsupport.workflow import (
     Action,
     CaseState,
@@ -50,6 +48,8 @@ from fieldsupport.workflow import (
 CHUNK = 2_000
 # Below this many cases a worker process costs more (start-up) than it saves.
 WORKER_THRESHOLD = 20_000
+# Generation costs about three times the writing: two generators keep the writer busy.
+WORKERS = 2
 
 # The usual next step, in order of preference; the generator adds detours (waiting on the
 # customer, escalations) and stops at a random depth.
@@ -117,15 +117,18 @@ class CaseBatch:
         self.time_entries: list[dict[str, Any]] = []
         self.measurements: list[dict[str, Any]] = []
 
-    def write(self, session: Session) -> None:
-        for model, rows in (
-            (Case, self.cases),
-            (CaseEvent, self.events),
-            (Visit, self.visits),
-            (TimeEntry, self.time_entries),
-            (Measurement, self.measurements),
-        ):
-            bulk_insert(session, model, rows)
+    def prepared(self) -> list[PreparedRows]:
+        """The rows serialised for SQLite, in insert order (parents before children)."""
+        return [
+            prepare_rows(model, rows)
+            for model, rows in (
+                (Case, self.cases),
+                (CaseEvent, self.events),
+                (Visit, self.visits),
+                (TimeEntry, self.time_entries),
+                (Measurement, self.measurements),
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -142,60 +145,105 @@ class CaseJob:
     cases: int
 
 
-def produce_batches(job: CaseJob) -> Iterator[CaseBatch]:
-    rng = random.Random(f"fieldsupport-demo-cases-{job.seed}")
+@dataclass(frozen=True)
+class WrittenBatch:
+    """A batch as it crosses to the writer: prepared rows and the counts for the summary."""
+
+    tables: list[PreparedRows]
+    cases: int
+    events: int
+    visits: int
+    measurements: int
+
+    @classmethod
+    def of(cls, batch: CaseBatch) -> WrittenBatch:
+        return cls(
+            batch.prepared(),
+            len(batch.cases),
+            len(batch.events),
+            len(batch.visits),
+            len(batch.measurements),
+        )
+
+
+def produce_batch(job: CaseJob, chunk: int) -> CaseBatch:
+    """Chunk ``chunk`` of the job. Each chunk has its own random generator, so chunks can be
+    made in any order, by any number of processes, and the data stays the same."""
+    rng = random.Random(f"fieldsupport-demo-cases-{job.seed}-{chunk}")
     new_id = Ids(rng)
-    policy = policy_from_settings(job.policy_settings)
-    for start in range(0, job.cases, CHUNK):
-        batch = CaseBatch()
-        for i in range(start, min(start + CHUNK, job.cases)):
-            number = numbering.format_case_number(job.device_code, job.first_sequence + i)
-            _generate_case(batch, rng, new_id, job.world, policy, job.reference, number)
-        yield batch
+    policy = _policy(job)
+    batch = CaseBatch()
+    for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, job.cases)):
+        number = numbering.format_case_number(job.device_code, job.first_sequence + i)
+        _generate_case(batch, rng, new_id, job.world, policy, job.reference, number)
+    return batch
 
 
-def _worker(job: CaseJob, out: Any, stop: Any) -> None:
+def chunk_count(job: CaseJob) -> int:
+    return -(-job.cases // CHUNK)
+
+
+_policies: dict[str, SlaPolicy] = {}
+
+
+def _policy(job: CaseJob) -> SlaPolicy:
+    key = repr(job.policy_settings)
+    if key not in _policies:
+        _policies[key] = policy_from_settings(job.policy_settings)
+    return _policies[key]
+
+
+def _worker(job: CaseJob, chunks: range, out: Any, stop: Any) -> None:
     try:
-        for batch in produce_batches(job):
+        for chunk in chunks:
             if stop.is_set():
                 return
-            out.put(batch)
-        out.put(None)
+            out.put(WrittenBatch.of(produce_batch(job, chunk)))
     except BaseException as exc:  # the parent re-raises it with the message
         out.put(f"{type(exc).__name__}: {exc}")
 
 
-def batches(job: CaseJob) -> Iterator[CaseBatch]:
-    """The job's batches, from a worker process when the job is large."""
+def batches(job: CaseJob) -> Iterator[WrittenBatch]:
+    """The job's batches: made here for small jobs, by worker processes for large ones
+    (in whatever order they finish)."""
+    total = chunk_count(job)
     if job.cases < WORKER_THRESHOLD:
-        yield from produce_batches(job)
+        for chunk in range(total):
+            yield WrittenBatch.of(produce_batch(job, chunk))
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process holding SQLite
-    out = context.Queue(maxsize=3)
+    out = context.Queue(maxsize=4)
     stop = context.Event()
-    process = context.Process(target=_worker, args=(job, out, stop), name="demo-cases")
-    process.start()
+    processes = [
+        context.Process(
+            target=_worker, args=(job, range(k, total, WORKERS), out, stop), name=f"demo-{k}"
+        )
+        for k in range(WORKERS)
+    ]
+    for process in processes:
+        process.start()
     try:
-        while True:
-            try:
-                item = out.get(timeout=1.0)
-            except queue.Empty:
-                if not process.is_alive():
-                    raise RuntimeError("the demo generator process stopped unexpectedly") from None
-                continue
-            if item is None:
-                return
+        for _ in range(total):
+            while True:
+                try:
+                    item = out.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    if not all(p.is_alive() or p.exitcode == 0 for p in processes):
+                        raise RuntimeError(
+                            "a demo generator process stopped unexpectedly"
+                        ) from None
             if isinstance(item, str):
                 raise RuntimeError(f"demo generator failed: {item}")
             yield item
     finally:
         stop.set()
-        while process.is_alive():
-            try:  # unblock a worker waiting to put a batch
+        while any(p.is_alive() for p in processes):
+            try:  # unblock workers waiting to put a batch
                 out.get(timeout=0.1)
             except queue.Empty:
-                process.join(timeout=0.1)
-        process.join()
+                for process in processes:
+                    process.join(timeout=0.05)
         out.close()
         out.join_thread()
 

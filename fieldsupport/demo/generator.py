@@ -24,7 +24,7 @@ from fieldsupport.errors import ValidationError, WorkspaceError
 from fieldsupport.models import Asset, Case, Contact, Customer, Product, Setting, Site, User
 from fieldsupport.models.enums import UserRole
 from fieldsupport.services import numbering
-from fieldsupport.store.bulk import indexes_deferred
+from fieldsupport.store.bulk import indexes_deferred, insert_prepared
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
 
@@ -83,11 +83,12 @@ def create_demo(
         with indexes_deferred(session, BULK_TABLES):
             generated = 0
             for batch in case_batches(job):
-                batch.write(session)
-                summary.events += len(batch.events)
-                summary.visits += len(batch.visits)
-                summary.measurements += len(batch.measurements)
-                generated += len(batch.cases)
+                for prepared in batch.tables:
+                    insert_prepared(session, prepared)
+                summary.events += batch.events
+                summary.visits += batch.visits
+                summary.measurements += batch.measurements
+                generated += batch.cases
                 task.progress(0.05 + 0.85 * generated / max(cases, 1), f"{generated:,} cases")
             task.progress(0.92, "Building indexes")
         add_rich_records(session, new_id, reference, world.current_user)

@@ -7,7 +7,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    event,
+    literal_column,
+    or_,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,21 +92,41 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def enum_column(enum_cls: type[StrEnum], **kw: Any) -> Any:
-    """A string column restricted to an enum's values, with a named CHECK constraint."""
+    """A string column restricted to an enum's values by a CHECK constraint.
+
+    The CHECK is written as ``col = 'a' OR col = 'b' ...`` (see :func:`_add_enum_check`),
+    not SQLAlchemy's ``col IN ('a', 'b', ...)``: SQLite builds an ephemeral index for an IN
+    list on every row it checks, which made bulk inserts four times slower.
+    """
     return mapped_column(
         Enum(
             enum_cls,
             native_enum=False,
-            create_constraint=True,
+            create_constraint=False,
             length=32,
             validate_strings=True,
             values_callable=lambda cls: [m.value for m in cls],
-            # unnamed: the naming convention names it after the column (two columns of one
-            # enum type in a table would otherwise produce two constraints of one name)
-            name=None,
         ),
+        info={CHECK_VALUES: True},
         **kw,
     )
+
+
+CHECK_VALUES = "fieldsupport_check_values"
+
+
+@event.listens_for(Column, "after_parent_attach")
+def _add_enum_check(column: Column[Any], table: Any) -> None:
+    if not column.info.get(CHECK_VALUES) or not isinstance(table, Table):
+        return
+    name = f"ck_{table.name}_{column.name}_values"
+    if any(c.name == name for c in table.constraints):
+        return  # declarative attaches some columns twice
+    values = column.type.enums  # type: ignore[attr-defined]
+    allowed = or_(*(column == literal_column(f"'{value}'") for value in values))
+    if column.nullable:
+        allowed = or_(column.is_(None), allowed)
+    table.append_constraint(CheckConstraint(allowed, name=name))
 
 
 class Base(DeclarativeBase):

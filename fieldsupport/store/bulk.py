@@ -12,36 +12,44 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Enum, MetaData, String, Table, insert
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from fieldsupport.models.base import UTCDateTime
 
+_sqlite_dialect = sqlite.dialect()
+
 _shadow_metadata = MetaData()
-_shadows: dict[str, tuple[Table, tuple[str, ...]]] = {}
-_statements: dict[tuple[str, frozenset[str]], tuple[str, tuple[str, ...]]] = {}
+_shadows: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def _shadow(table: Table) -> tuple[Table, tuple[str, ...]]:
+def _shadow(table: Table) -> tuple[Table, tuple[str, ...], tuple[str, ...]]:
+    """The text-typed shadow of ``table``, its datetime columns and its JSON columns."""
     cached = _shadows.get(table.name)
     if cached is not None:
         return cached
     columns = []
     datetime_columns = []
+    json_columns = []
     for column in table.columns:
         if isinstance(column.type, UTCDateTime):
             columns.append(Column(column.name, String))
             datetime_columns.append(column.name)
         elif isinstance(column.type, Enum):
             columns.append(Column(column.name, String))
+        elif isinstance(column.type, JSON):
+            columns.append(Column(column.name, String))
+            json_columns.append(column.name)
         else:
             columns.append(Column(column.name, column.type))
     shadow = Table(table.name, _shadow_metadata, *columns)
-    _shadows[table.name] = (shadow, tuple(datetime_columns))
+    _shadows[table.name] = (shadow, tuple(datetime_columns), tuple(json_columns))
     return _shadows[table.name]
 
 
@@ -54,45 +62,63 @@ def utc_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
-def bulk_insert(
-    session: Session, model: type[Any], rows: Iterable[MutableMapping[str, Any]]
-) -> int:
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows ready for SQLite: one INSERT statement and plain value tuples. Picklable, so a
+    worker process can prepare them while the writer is busy."""
+
+    table: str
+    statement: str
+    values: list[tuple[Any, ...]]
+
+
+def prepare_rows(model: type[Any], rows: Sequence[Mapping[str, Any]]) -> PreparedRows:
+    """Serialise dict rows (all with the same keys) for :func:`insert_prepared`."""
+    table: Table = model.__table__
+    shadow, datetime_columns, json_columns = _shadow(table)
+    if not rows:
+        return PreparedRows(table.name, "", [])
+    compiled = insert(shadow).compile(dialect=_sqlite_dialect, column_keys=list(rows[0]))
+    keys = tuple(compiled.positiontup or ())
+    converters: list[Any] = []
+    for key in keys:
+        if key in datetime_columns:
+            converters.append(_optional(utc_text))
+        elif key in json_columns:
+            converters.append(_optional(json.dumps))
+        else:
+            converters.append(None)
+    values = [
+        tuple(
+            row[key] if convert is None else convert(row[key])
+            for key, convert in zip(keys, converters, strict=True)
+        )
+        for row in rows
+    ]
+    return PreparedRows(table.name, str(compiled), values)
+
+
+def _optional(convert: Any) -> Any:
+    return lambda value: None if value is None else convert(value)
+
+
+def insert_prepared(session: Session, prepared: PreparedRows) -> int:
+    if prepared.values:
+        session.connection().exec_driver_sql(prepared.statement, prepared.values)
+    return len(prepared.values)
+
+
+def bulk_insert(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table; returns the count.
 
-    The dicts are modified in place (datetimes become text). SQLite only: other backends get
-    the ordinary typed insert.
+    SQLite: through the pre-serialised fast path; other backends: the ordinary typed insert.
     """
-    rows = list(rows)
     if not rows:
         return 0
-    table: Table = model.__table__
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(insert(table), rows)
+        session.execute(insert(model.__table__), list(rows))
         return len(rows)
-    shadow, datetime_columns = _shadow(table)
-    cache_key = (table.name, frozenset(rows[0]))
-    cached = _statements.get(cache_key)
-    if cached is None:
-        # compiled once per column set: the INSERT of Core, executed with plain tuples so
-        # that no per-value Python processing stands between the rows and SQLite
-        compiled = insert(shadow).compile(
-            dialect=session.get_bind().dialect, column_keys=list(rows[0])
-        )
-        cached = (str(compiled), tuple(compiled.positiontup or ()))
-        _statements[cache_key] = cached
-    statement, keys = cached
-    json_columns = [c.name for c in shadow.columns if isinstance(c.type, JSON) and c.name in keys]
-    for row in rows:
-        for name in datetime_columns:
-            value = row.get(name)
-            if value is not None:
-                row[name] = utc_text(value)
-        for name in json_columns:
-            value = row[name]
-            if value is not None:
-                row[name] = json.dumps(value)
-    session.connection().exec_driver_sql(statement, [tuple(row[k] for k in keys) for row in rows])
-    return len(rows)
+    return insert_prepared(session, prepare_rows(model, rows))
 
 
 @contextlib.contextmanager

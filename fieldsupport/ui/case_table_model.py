@@ -1,12 +1,15 @@
-"""Table model for the case list: a window of rows over SQL, never the whole table.
+"""Table model for the case list: the ordered ids of the matching cases, and the rows
+of the pages the view has shown.
 
-The model knows the total count and keeps pages of plain :class:`CaseRow` tuples it has
-fetched; filtering and sorting are pushed down to SQL by changing the query and reloading.
+Filtering and sorting are pushed down to SQL by changing the query: the id list is loaded
+in a worker (:meth:`CaseTableModel.prepare`) and installed on the GUI thread
+(:meth:`CaseTableModel.apply`). A page of rows by id takes a few milliseconds wherever it is
+in the list, so pages are fetched as the view needs them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +35,15 @@ COLUMNS: list[tuple[str, SortKey | None]] = [
     ("Last update", SortKey.UPDATED_AT),
 ]
 
+
+@dataclass(frozen=True)
+class Prepared:
+    query: CaseQuery
+    ids: list[str]
+    first_page: list[CaseRow]
+    complete: bool  # False: only the first ids, the full list is on its way
+
+
 BREACHED = QColor("#b3261e")
 DUE_TODAY = QColor("#9a6700")
 
@@ -41,7 +53,7 @@ class CaseTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._service = service
         self._query = CaseQuery()
-        self._count = 0
+        self._ids: list[str] = []
         self._pages: dict[int, list[CaseRow]] = {}
 
     # -- loading (the heavy part can run in a worker: see prepare / apply) -------------------
@@ -49,34 +61,38 @@ class CaseTableModel(QAbstractTableModel):
     def query(self) -> CaseQuery:
         return self._query
 
-    def prepare(self, query: CaseQuery) -> tuple[CaseQuery, int, list[CaseRow]]:
-        """Count and first page for ``query``. Thread-safe: touches no Qt state."""
-        return query, self._service.count(query), self._service.page(query, 0, PAGE_SIZE)
+    def prepare(self, query: CaseQuery, limit: int | None = None) -> Prepared:
+        """Ids (all, or the first ``limit``) and first page for ``query``.
 
-    def apply(self, prepared: tuple[CaseQuery, int, list[CaseRow]]) -> None:
+        Runs in a worker: uses the service, touches no Qt state.
+        """
+        ids = self._service.ids(query, limit=limit)
+        return Prepared(query, ids, self._service.rows(ids[:PAGE_SIZE]), limit is None)
+
+    def apply(self, prepared: Prepared) -> None:
         """Install a prepared result (GUI thread)."""
-        query, count, first_page = prepared
         self.beginResetModel()
-        self._query = query
-        self._count = count
-        self._pages = {0: first_page}
+        self._query = prepared.query
+        self._ids = prepared.ids
+        self._pages = {0: prepared.first_page}
         self.endResetModel()
 
     def row_at(self, row: int) -> CaseRow | None:
-        if not 0 <= row < self._count:
+        if not 0 <= row < len(self._ids):
             return None
         page_index = row // PAGE_SIZE
         page = self._pages.get(page_index)
         if page is None:
-            # A page is ~200 indexed rows: a few milliseconds, fine on the GUI thread.
-            page = self._service.page(self._query, page_index * PAGE_SIZE, PAGE_SIZE)
+            # ~200 rows by primary key: a few milliseconds at any depth of the list
+            start = page_index * PAGE_SIZE
+            page = self._service.rows(self._ids[start : start + PAGE_SIZE])
             self._pages[page_index] = page
         offset = row - page_index * PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
     # -- Qt model interface -------------------------------------------------------------------
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count
+        return 0 if parent.isValid() else len(self._ids)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)

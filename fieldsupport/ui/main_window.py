@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.services.case_queries import CaseListService, CaseQuery
 from fieldsupport.store.migrate import prune_backups
-from fieldsupport.ui.case_table_model import CaseTableModel
+from fieldsupport.ui.case_table_model import PAGE_SIZE, CaseTableModel, Prepared
 from fieldsupport.ui.operations import Operation
 from fieldsupport.workspace import Workspace
 
@@ -42,7 +42,9 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self._operations: set[Operation] = set()
         self._loaded_once = False
-        self._painted = False
+        self.painted = False
+        self._generation = 0
+        self._complete_generation = -1
         self.setWindowTitle(self.tr("FieldSupport — {0}").format(workspace.root.name))
         self.setAccessibleName(self.tr("FieldSupport main window"))
         self.resize(1280, 760)
@@ -102,17 +104,36 @@ class MainWindow(QMainWindow):
 
     # -- loading ------------------------------------------------------------------------------
     def reload(self, query: CaseQuery) -> None:
-        """Count and fetch the first page in a worker; apply on the GUI thread."""
-        model = self.model
-        self._run(lambda _task: model.prepare(query), self._apply_loaded)
+        """Load the cases of ``query`` in workers; apply on the GUI thread.
 
-    def _apply_loaded(self, prepared: Any) -> None:
+        Two jobs: the first page alone (shown at once) and the full id list (which can take
+        half a second on 100,000 cases). A newer reload makes older results stale.
+        """
+        self._generation += 1
+        generation = self._generation
+        model = self.model
+        self._run(
+            lambda _task: model.prepare(query, limit=PAGE_SIZE),
+            lambda prepared: self._apply_loaded(generation, prepared),
+        )
+        self._run(
+            lambda _task: model.prepare(query),
+            lambda prepared: self._apply_loaded(generation, prepared),
+        )
+
+    def _apply_loaded(self, generation: int, prepared: Prepared) -> None:
+        if generation != self._generation or (
+            not prepared.complete and self._complete_generation == generation
+        ):
+            return  # stale: a newer query, or the full list already arrived
         self.model.apply(prepared)
-        count = self.model.rowCount()
-        self.count_label.setText(self.tr("{0} cases").format(f"{count:,}"))
         self._loaded_once = True
         self.table.viewport().update()
-        self.cases_loaded.emit(count)
+        if prepared.complete:
+            self._complete_generation = generation
+            count = self.model.rowCount()
+            self.count_label.setText(self.tr("{0} cases").format(f"{count:,}"))
+            self.cases_loaded.emit(count)
 
     def _run(self, job: Any, on_success: Any, label: str | None = None) -> Operation:
         operation = Operation(
@@ -145,12 +166,12 @@ class MainWindow(QMainWindow):
     # -- start-up ---------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
-            not self._painted
+            not self.painted
             and self._loaded_once
             and watched is self.table.viewport()
             and event.type() == QEvent.Type.Paint
         ):
-            self._painted = True
+            self.painted = True
             # after this paint is done: first_paint, then the deferred start-up work
             QTimer.singleShot(0, self._after_first_paint)
         return super().eventFilter(watched, event)

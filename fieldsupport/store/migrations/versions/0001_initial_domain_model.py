@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 02:42:49.780792
+Create Date: 2026-11-23 03:23:39.189409
 
 The whole domain of the product as first shipped: parties, cases and their timeline, visits,
 custom solutions and application records, training, media, knowledge, claims and recalls,
-service reports and local settings.
+service reports and local settings. Enum columns are checked with OR chains (see
+models.base.enum_column).
 """
 
 from __future__ import annotations
@@ -73,9 +74,8 @@ def upgrade() -> None:
             sa.Enum(
                 "quality_issue",
                 "recall_advice",
-                name=op.f("ck_recall_campaigns_reason_values"),
+                name="campaignreason",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -87,9 +87,8 @@ def upgrade() -> None:
                 "recall",
                 "repair",
                 "replace",
-                name=op.f("ck_recall_campaigns_required_action_values"),
+                name="recallrequiredaction",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -98,14 +97,7 @@ def upgrade() -> None:
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
-                "active",
-                "closed",
-                name=op.f("ck_recall_campaigns_status_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("active", "closed", name="campaignstatus", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -113,6 +105,28 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "reason = 'quality_issue' OR reason = 'recall_advice'",
+            name="ck_recall_campaigns_reason_values",
+        ),
+        sa.CheckConstraint(
+            "reason = 'quality_issue' OR reason = 'recall_advice'",
+            name="ck_recall_campaigns_reason_values",
+        ),
+        sa.CheckConstraint(
+            "required_action = 'notify' OR required_action = 'recall' OR required_action = 'repair' OR required_action = 'replace'",
+            name="ck_recall_campaigns_required_action_values",
+        ),
+        sa.CheckConstraint(
+            "required_action = 'notify' OR required_action = 'recall' OR required_action = 'repair' OR required_action = 'replace'",
+            name="ck_recall_campaigns_required_action_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'active' OR status = 'closed'", name="ck_recall_campaigns_status_values"
+        ),
+        sa.CheckConstraint(
+            "status = 'active' OR status = 'closed'", name="ck_recall_campaigns_status_values"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recall_campaigns")),
         sa.UniqueConstraint("code", name=op.f("uq_recall_campaigns_code")),
     )
@@ -133,9 +147,8 @@ def upgrade() -> None:
                 "advisor",
                 "back_office",
                 "admin",
-                name=op.f("ck_users_role_values"),
+                name="userrole",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -147,6 +160,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "role = 'engineer' OR role = 'advisor' OR role = 'back_office' OR role = 'admin'",
+            name="ck_users_role_values",
+        ),
+        sa.CheckConstraint(
+            "role = 'engineer' OR role = 'advisor' OR role = 'back_office' OR role = 'admin'",
+            name="ck_users_role_values",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -165,9 +186,8 @@ def upgrade() -> None:
                 "in_review",
                 "released",
                 "retired",
-                name=op.f("ck_custom_solutions_status_values"),
+                name="solutionstatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -182,6 +202,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'in_review' OR status = 'released' OR status = 'retired'",
+            name="ck_custom_solutions_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'in_review' OR status = 'released' OR status = 'retired'",
+            name="ck_custom_solutions_status_values",
+        ),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_custom_solutions_author_id_users")
         ),
@@ -352,16 +380,7 @@ def upgrade() -> None:
         sa.Column("case_number", sa.String(length=64), nullable=False),
         sa.Column(
             "assist_type",
-            sa.Enum(
-                "A1",
-                "A2",
-                "A3",
-                "A4",
-                name=op.f("ck_cases_assist_type_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("A1", "A2", "A3", "A4", name="assisttype", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("title", sa.String(length=200), nullable=False),
@@ -374,9 +393,8 @@ def upgrade() -> None:
                 "portal",
                 "social",
                 "on_site",
-                name=op.f("ck_cases_channel_values"),
+                name="channel",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -385,14 +403,7 @@ def upgrade() -> None:
         sa.Column(
             "priority",
             sa.Enum(
-                "urgent",
-                "high",
-                "normal",
-                "low",
-                name=op.f("ck_cases_priority_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
+                "urgent", "high", "normal", "low", name="priority", native_enum=False, length=32
             ),
             nullable=False,
         ),
@@ -403,9 +414,8 @@ def upgrade() -> None:
                 "major",
                 "moderate",
                 "minor",
-                name=op.f("ck_cases_severity_values"),
+                name="severity",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -426,9 +436,8 @@ def upgrade() -> None:
                 "resolved",
                 "closed",
                 "reopened",
-                name=op.f("ck_cases_status_values"),
+                name="casestatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -449,9 +458,8 @@ def upgrade() -> None:
                 "resolved",
                 "closed",
                 "reopened",
-                name=op.f("ck_cases_resume_status_values"),
+                name="casestatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=True,
@@ -481,6 +489,54 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "assist_type = 'A1' OR assist_type = 'A2' OR assist_type = 'A3' OR assist_type = 'A4'",
+            name="ck_cases_assist_type_values",
+        ),
+        sa.CheckConstraint(
+            "assist_type = 'A1' OR assist_type = 'A2' OR assist_type = 'A3' OR assist_type = 'A4'",
+            name="ck_cases_assist_type_values",
+        ),
+        sa.CheckConstraint(
+            "channel = 'phone' OR channel = 'email' OR channel = 'chat' OR channel = 'portal' OR channel = 'social' OR channel = 'on_site'",
+            name="ck_cases_channel_values",
+        ),
+        sa.CheckConstraint(
+            "channel = 'phone' OR channel = 'email' OR channel = 'chat' OR channel = 'portal' OR channel = 'social' OR channel = 'on_site'",
+            name="ck_cases_channel_values",
+        ),
+        sa.CheckConstraint(
+            "priority = 'urgent' OR priority = 'high' OR priority = 'normal' OR priority = 'low'",
+            name="ck_cases_priority_values",
+        ),
+        sa.CheckConstraint(
+            "priority = 'urgent' OR priority = 'high' OR priority = 'normal' OR priority = 'low'",
+            name="ck_cases_priority_values",
+        ),
+        sa.CheckConstraint(
+            "resume_status IS NULL OR resume_status = 'new' OR resume_status = 'triaged' OR resume_status = 'assigned' OR resume_status = 'responded' OR resume_status = 'investigating' OR resume_status = 'solution_proposed' OR resume_status = 'implementing' OR resume_status = 'awaiting_verification' OR resume_status = 'waiting_on_customer' OR resume_status = 'escalated' OR resume_status = 'resolved' OR resume_status = 'closed' OR resume_status = 'reopened'",
+            name="ck_cases_resume_status_values",
+        ),
+        sa.CheckConstraint(
+            "resume_status IS NULL OR resume_status = 'new' OR resume_status = 'triaged' OR resume_status = 'assigned' OR resume_status = 'responded' OR resume_status = 'investigating' OR resume_status = 'solution_proposed' OR resume_status = 'implementing' OR resume_status = 'awaiting_verification' OR resume_status = 'waiting_on_customer' OR resume_status = 'escalated' OR resume_status = 'resolved' OR resume_status = 'closed' OR resume_status = 'reopened'",
+            name="ck_cases_resume_status_values",
+        ),
+        sa.CheckConstraint(
+            "severity = 'critical' OR severity = 'major' OR severity = 'moderate' OR severity = 'minor'",
+            name="ck_cases_severity_values",
+        ),
+        sa.CheckConstraint(
+            "severity = 'critical' OR severity = 'major' OR severity = 'moderate' OR severity = 'minor'",
+            name="ck_cases_severity_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'new' OR status = 'triaged' OR status = 'assigned' OR status = 'responded' OR status = 'investigating' OR status = 'solution_proposed' OR status = 'implementing' OR status = 'awaiting_verification' OR status = 'waiting_on_customer' OR status = 'escalated' OR status = 'resolved' OR status = 'closed' OR status = 'reopened'",
+            name="ck_cases_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'new' OR status = 'triaged' OR status = 'assigned' OR status = 'responded' OR status = 'investigating' OR status = 'solution_proposed' OR status = 'implementing' OR status = 'awaiting_verification' OR status = 'waiting_on_customer' OR status = 'escalated' OR status = 'resolved' OR status = 'closed' OR status = 'reopened'",
+            name="ck_cases_status_values",
+        ),
         sa.CheckConstraint(
             "csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="ck_cases_csat_score_range"
         ),
@@ -519,9 +575,8 @@ def upgrade() -> None:
                 "assignment",
                 "visit",
                 "system",
-                name=op.f("ck_case_events_kind_values"),
+                name="caseeventkind",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -545,9 +600,8 @@ def upgrade() -> None:
                 "resolved",
                 "closed",
                 "reopened",
-                name=op.f("ck_case_events_from_status_values"),
+                name="casestatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=True,
@@ -568,19 +622,42 @@ def upgrade() -> None:
                 "resolved",
                 "closed",
                 "reopened",
-                name=op.f("ck_case_events_to_status_values"),
+                name="casestatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=True,
         ),
-        sa.Column("data", sa.JSON(), nullable=True),
+        sa.Column("data", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "from_status IS NULL OR from_status = 'new' OR from_status = 'triaged' OR from_status = 'assigned' OR from_status = 'responded' OR from_status = 'investigating' OR from_status = 'solution_proposed' OR from_status = 'implementing' OR from_status = 'awaiting_verification' OR from_status = 'waiting_on_customer' OR from_status = 'escalated' OR from_status = 'resolved' OR from_status = 'closed' OR from_status = 'reopened'",
+            name="ck_case_events_from_status_values",
+        ),
+        sa.CheckConstraint(
+            "from_status IS NULL OR from_status = 'new' OR from_status = 'triaged' OR from_status = 'assigned' OR from_status = 'responded' OR from_status = 'investigating' OR from_status = 'solution_proposed' OR from_status = 'implementing' OR from_status = 'awaiting_verification' OR from_status = 'waiting_on_customer' OR from_status = 'escalated' OR from_status = 'resolved' OR from_status = 'closed' OR from_status = 'reopened'",
+            name="ck_case_events_from_status_values",
+        ),
+        sa.CheckConstraint(
+            "kind = 'note' OR kind = 'call' OR kind = 'email' OR kind = 'status_change' OR kind = 'escalation' OR kind = 'assignment' OR kind = 'visit' OR kind = 'system'",
+            name="ck_case_events_kind_values",
+        ),
+        sa.CheckConstraint(
+            "kind = 'note' OR kind = 'call' OR kind = 'email' OR kind = 'status_change' OR kind = 'escalation' OR kind = 'assignment' OR kind = 'visit' OR kind = 'system'",
+            name="ck_case_events_kind_values",
+        ),
+        sa.CheckConstraint(
+            "to_status IS NULL OR to_status = 'new' OR to_status = 'triaged' OR to_status = 'assigned' OR to_status = 'responded' OR to_status = 'investigating' OR to_status = 'solution_proposed' OR to_status = 'implementing' OR to_status = 'awaiting_verification' OR to_status = 'waiting_on_customer' OR to_status = 'escalated' OR to_status = 'resolved' OR to_status = 'closed' OR to_status = 'reopened'",
+            name="ck_case_events_to_status_values",
+        ),
+        sa.CheckConstraint(
+            "to_status IS NULL OR to_status = 'new' OR to_status = 'triaged' OR to_status = 'assigned' OR to_status = 'responded' OR to_status = 'investigating' OR to_status = 'solution_proposed' OR to_status = 'implementing' OR to_status = 'awaiting_verification' OR to_status = 'waiting_on_customer' OR to_status = 'escalated' OR to_status = 'resolved' OR to_status = 'closed' OR to_status = 'reopened'",
+            name="ck_case_events_to_status_values",
+        ),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_case_events_author_id_users")
         ),
@@ -631,9 +708,8 @@ def upgrade() -> None:
                 "return",
                 "replacement",
                 "repair",
-                name=op.f("ck_claims_claim_type_values"),
+                name="claimtype",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -650,23 +726,15 @@ def upgrade() -> None:
                 "rejected",
                 "in_progress",
                 "completed",
-                name=op.f("ck_claims_status_values"),
+                name="claimstatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
         ),
         sa.Column(
             "decision",
-            sa.Enum(
-                "approved",
-                "rejected",
-                name=op.f("ck_claims_decision_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("approved", "rejected", name="claimdecision", native_enum=False, length=32),
             nullable=True,
         ),
         sa.Column("decision_reason", sa.Text(), nullable=True),
@@ -678,6 +746,30 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "claim_type = 'refund' OR claim_type = 'return' OR claim_type = 'replacement' OR claim_type = 'repair'",
+            name="ck_claims_claim_type_values",
+        ),
+        sa.CheckConstraint(
+            "claim_type = 'refund' OR claim_type = 'return' OR claim_type = 'replacement' OR claim_type = 'repair'",
+            name="ck_claims_claim_type_values",
+        ),
+        sa.CheckConstraint(
+            "decision IS NULL OR decision = 'approved' OR decision = 'rejected'",
+            name="ck_claims_decision_values",
+        ),
+        sa.CheckConstraint(
+            "decision IS NULL OR decision = 'approved' OR decision = 'rejected'",
+            name="ck_claims_decision_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'open' OR status = 'under_review' OR status = 'approved' OR status = 'rejected' OR status = 'in_progress' OR status = 'completed'",
+            name="ck_claims_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'open' OR status = 'under_review' OR status = 'approved' OR status = 'rejected' OR status = 'in_progress' OR status = 'completed'",
+            name="ck_claims_status_values",
+        ),
         sa.CheckConstraint(
             "decision IS NULL OR decision_reason IS NOT NULL", name="ck_claims_decision_reason"
         ),
@@ -699,13 +791,7 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "draft",
-                "published",
-                "archived",
-                name=op.f("ck_knowledge_articles_status_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
+                "draft", "published", "archived", name="articlestatus", native_enum=False, length=32
             ),
             nullable=False,
         ),
@@ -716,6 +802,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'published' OR status = 'archived'",
+            name="ck_knowledge_articles_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'published' OR status = 'archived'",
+            name="ck_knowledge_articles_status_values",
+        ),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_knowledge_articles_author_id_users")
         ),
@@ -738,9 +832,8 @@ def upgrade() -> None:
                 "on_site",
                 "completed",
                 "cancelled",
-                name=op.f("ck_visits_status_values"),
+                name="visitstatus",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -761,6 +854,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status = 'planned' OR status = 'travelling' OR status = 'on_site' OR status = 'completed' OR status = 'cancelled'",
+            name="ck_visits_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'planned' OR status = 'travelling' OR status = 'on_site' OR status = 'completed' OR status = 'cancelled'",
+            name="ck_visits_status_values",
+        ),
         sa.CheckConstraint(
             "departed_at IS NULL OR arrived_at IS NULL OR departed_at >= arrived_at",
             name="ck_visits_departure_after_arrival",
@@ -794,9 +895,8 @@ def upgrade() -> None:
                 "successful",
                 "partially_successful",
                 "not_successful",
-                name=op.f("ck_application_records_outcome_values"),
+                name="applicationoutcome",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=True,
@@ -811,6 +911,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "outcome IS NULL OR outcome = 'successful' OR outcome = 'partially_successful' OR outcome = 'not_successful'",
+            name="ck_application_records_outcome_values",
+        ),
+        sa.CheckConstraint(
+            "outcome IS NULL OR outcome = 'successful' OR outcome = 'partially_successful' OR outcome = 'not_successful'",
+            name="ck_application_records_outcome_values",
+        ),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_application_records_case_id_cases")
         ),
@@ -923,14 +1031,7 @@ def upgrade() -> None:
         sa.Column("asset_id", sa.String(length=36), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "open",
-                "done",
-                name=op.f("ck_recall_actions_status_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("open", "done", name="recallactionstatus", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column(
@@ -941,9 +1042,8 @@ def upgrade() -> None:
                 "replaced",
                 "recalled",
                 "not_reachable",
-                name=op.f("ck_recall_actions_action_taken_values"),
+                name="recallactiontaken",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=True,
@@ -958,6 +1058,20 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "action_taken IS NULL OR action_taken = 'notified' OR action_taken = 'repaired' OR action_taken = 'replaced' OR action_taken = 'recalled' OR action_taken = 'not_reachable'",
+            name="ck_recall_actions_action_taken_values",
+        ),
+        sa.CheckConstraint(
+            "action_taken IS NULL OR action_taken = 'notified' OR action_taken = 'repaired' OR action_taken = 'replaced' OR action_taken = 'recalled' OR action_taken = 'not_reachable'",
+            name="ck_recall_actions_action_taken_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'open' OR status = 'done'", name="ck_recall_actions_status_values"
+        ),
+        sa.CheckConstraint(
+            "status = 'open' OR status = 'done'", name="ck_recall_actions_status_values"
+        ),
         sa.ForeignKeyConstraint(
             ["asset_id"], ["assets.id"], name=op.f("fk_recall_actions_asset_id_assets")
         ),
@@ -989,7 +1103,7 @@ def upgrade() -> None:
         sa.Column("signer_role", sa.String(length=200), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("image_sha256", sa.String(length=64), nullable=True),
-        sa.Column("strokes", sa.JSON(), nullable=True),
+        sa.Column("strokes", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("declined", sa.Boolean(), nullable=False),
         sa.Column("decline_reason", sa.Text(), nullable=True),
         sa.Column("visit_id", sa.String(length=36), nullable=True),
@@ -1024,9 +1138,8 @@ def upgrade() -> None:
                 "work",
                 "waiting",
                 "training",
-                name=op.f("ck_time_entries_kind_values"),
+                name="timeentrykind",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -1039,6 +1152,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "kind = 'travel' OR kind = 'work' OR kind = 'waiting' OR kind = 'training'",
+            name="ck_time_entries_kind_values",
+        ),
+        sa.CheckConstraint(
+            "kind = 'travel' OR kind = 'work' OR kind = 'waiting' OR kind = 'training'",
+            name="ck_time_entries_kind_values",
+        ),
         sa.CheckConstraint("minutes >= 0", name="ck_time_entries_minutes"),
         sa.ForeignKeyConstraint(
             ["engineer_id"], ["users.id"], name=op.f("fk_time_entries_engineer_id_users")
@@ -1123,14 +1244,7 @@ def upgrade() -> None:
         sa.Column("step_id", sa.String(length=36), nullable=False),
         sa.Column(
             "state",
-            sa.Enum(
-                "done",
-                "skipped",
-                name=op.f("ck_application_step_results_state_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("done", "skipped", name="stepresultstate", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("note", sa.Text(), nullable=True),
@@ -1139,6 +1253,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "state = 'done' OR state = 'skipped'", name="ck_application_step_results_state_values"
+        ),
+        sa.CheckConstraint(
+            "state = 'done' OR state = 'skipped'", name="ck_application_step_results_state_values"
+        ),
         sa.ForeignKeyConstraint(
             ["application_record_id"],
             ["application_records.id"],
@@ -1171,19 +1291,12 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column(
             "before_after",
-            sa.Enum(
-                "before",
-                "after",
-                name=op.f("ck_attachments_before_after_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("before", "after", name="beforeafter", native_enum=False, length=32),
             nullable=True,
         ),
         sa.Column("pair_id", sa.String(length=36), nullable=True),
         sa.Column("derived_from_id", sa.String(length=36), nullable=True),
-        sa.Column("annotations", sa.JSON(), nullable=True),
+        sa.Column("annotations", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("case_id", sa.String(length=36), nullable=True),
         sa.Column("visit_id", sa.String(length=36), nullable=True),
         sa.Column("application_record_id", sa.String(length=36), nullable=True),
@@ -1196,6 +1309,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "before_after IS NULL OR before_after = 'before' OR before_after = 'after'",
+            name="ck_attachments_before_after_values",
+        ),
+        sa.CheckConstraint(
+            "before_after IS NULL OR before_after = 'before' OR before_after = 'after'",
+            name="ck_attachments_before_after_values",
+        ),
         sa.CheckConstraint(
             "case_id IS NOT NULL OR visit_id IS NOT NULL OR application_record_id IS NOT NULL OR claim_id IS NOT NULL OR recall_action_id IS NOT NULL OR training_session_id IS NOT NULL OR solution_id IS NOT NULL",
             name="ck_attachments_has_owner",
@@ -1256,13 +1377,7 @@ def upgrade() -> None:
         sa.Column(
             "phase",
             sa.Enum(
-                "before",
-                "during",
-                "after",
-                name=op.f("ck_measurements_phase_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
+                "before", "during", "after", name="measurementphase", native_enum=False, length=32
             ),
             nullable=False,
         ),
@@ -1273,6 +1388,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "phase = 'before' OR phase = 'during' OR phase = 'after'",
+            name="ck_measurements_phase_values",
+        ),
+        sa.CheckConstraint(
+            "phase = 'before' OR phase = 'during' OR phase = 'after'",
+            name="ck_measurements_phase_values",
+        ),
         sa.ForeignKeyConstraint(
             ["application_record_id"],
             ["application_records.id"],
@@ -1299,15 +1422,7 @@ def upgrade() -> None:
         sa.Column("visit_id", sa.String(length=36), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "draft",
-                "final",
-                "signed",
-                name=op.f("ck_service_reports_status_values"),
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            sa.Enum("draft", "final", "signed", name="reportstatus", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
@@ -1323,6 +1438,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'final' OR status = 'signed'",
+            name="ck_service_reports_status_values",
+        ),
+        sa.CheckConstraint(
+            "status = 'draft' OR status = 'final' OR status = 'signed'",
+            name="ck_service_reports_status_values",
+        ),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_service_reports_case_id_cases")
         ),
@@ -1364,9 +1487,8 @@ def upgrade() -> None:
                 "passed",
                 "failed",
                 "not_assessed",
-                name=op.f("ck_training_attendees_assessment_values"),
+                name="assessmentresult",
                 native_enum=False,
-                create_constraint=True,
                 length=32,
             ),
             nullable=False,
@@ -1377,6 +1499,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "assessment = 'passed' OR assessment = 'failed' OR assessment = 'not_assessed'",
+            name="ck_training_attendees_assessment_values",
+        ),
+        sa.CheckConstraint(
+            "assessment = 'passed' OR assessment = 'failed' OR assessment = 'not_assessed'",
+            name="ck_training_attendees_assessment_values",
+        ),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contacts.id"], name=op.f("fk_training_attendees_contact_id_contacts")
         ),
