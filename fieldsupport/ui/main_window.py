@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.services.case_queries import CaseListService, CaseQuery
 from fieldsupport.store.migrate import prune_backups
-from fieldsupport.ui.case_table_model import PAGE_SIZE, CaseTableModel, Prepared
+from fieldsupport.ui.case_table_model import COLUMNS, PAGE_SIZE, CaseTableModel, Prepared
 from fieldsupport.ui.operations import Operation
 from fieldsupport.workspace import Workspace
 
@@ -65,8 +65,15 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.sectionClicked.connect(self._sort_by)
-        for column, width in enumerate((150, 230, 170, 150, 80, 160, 140, 150, 140)):
+        # fits a 1366-pixel laptop screen without horizontal scrolling
+        for column, width in enumerate((135, 215, 160, 135, 75, 150, 130, 140, 125)):
             self.table.setColumnWidth(column, width)
+        # show the initial query's order
+        initial = CaseQuery()
+        header.setSortIndicator(
+            next(i for i, (_title, key) in enumerate(COLUMNS) if key is initial.sort),
+            Qt.SortOrder.DescendingOrder if initial.descending else Qt.SortOrder.AscendingOrder,
+        )
         self.setCentralWidget(self.table)
         self.table.viewport().installEventFilter(self)
 
