@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace_option(demo)
     demo.add_argument("--cases", type=int, default=200, metavar="N", help="number of cases")
     demo.add_argument("--seed", type=int, default=None, help="random seed (deterministic data)")
+    demo.add_argument(
+        "--reference",
+        metavar="ISO-TIME",
+        help="the 'now' of the data, e.g. 2026-11-02T12:00:00+00:00 (default: this hour)",
+    )
     demo.add_argument(
         "--if-empty", action="store_true", help="do nothing if the workspace already has cases"
     )
@@ -193,6 +199,17 @@ def _run_demo(args: argparse.Namespace) -> int:
     def report(fraction: float, message: str) -> None:
         print(f"\r{fraction:6.1%}  {message:<40}", end="", file=sys.stderr, flush=True)
 
+    reference = None
+    if args.reference:
+        try:
+            reference = datetime.fromisoformat(args.reference)
+        except ValueError:
+            raise FieldSupportError(
+                f"--reference {args.reference!r} is not a date and time like "
+                "2026-11-02T12:00:00+00:00."
+            ) from None
+        if reference.tzinfo is None:
+            raise FieldSupportError("--reference needs a time zone, e.g. +00:00.")
     with Workspace.open(args.workspace) as workspace:
         if args.if_empty and _case_count(workspace) > 0:
             print(f"{workspace.root} already has cases; left as it is.", file=sys.stderr)
@@ -201,6 +218,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             workspace,
             cases=args.cases,
             seed=DEFAULT_SEED if args.seed is None else args.seed,
+            reference=reference,
             task=TaskState(report),
         )
         print(file=sys.stderr)

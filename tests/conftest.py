@@ -14,6 +14,8 @@ import pytest
 # Before anything imports Qt.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+from PySide6.QtCore import QSettings
+
 from fieldsupport.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,11 +36,9 @@ def isolated_environment(
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.delenv("FIELDSUPPORT_WORKSPACE", raising=False)
-    if "PySide6.QtCore" in sys.modules:
-        from PySide6.QtCore import QSettings
-
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home))
-        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(home))
+    # QSettings reads these paths when a QSettings object is made, so every test gets its own
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(home))
     return home
 
 

@@ -87,6 +87,23 @@ def test_demo_rejects_a_negative_count(tmp_path: Path, capsys: pytest.CaptureFix
     assert "between 0 and" in capsys.readouterr().err
 
 
+def test_demo_reference_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--workspace", str(tmp_path / "a"), "--reference", "yesterday"]) == 1
+    assert "is not a date and time" in capsys.readouterr().err
+    assert (
+        main(["demo", "--workspace", str(tmp_path / "b"), "--reference", "2026-11-02T12:00"]) == 1
+    )
+    assert "needs a time zone" in capsys.readouterr().err
+    ws = str(tmp_path / "c")
+    ref = "2026-11-02T12:00:00+00:00"
+    assert main(["demo", "--workspace", ws, "--cases", "30", "--reference", ref]) == 0
+    capsys.readouterr()
+    assert main(["cases", "--workspace", ws, "--json"]) == 0
+    cases = json.loads(capsys.readouterr().out)
+    assert len(cases) == 30
+    assert max(c["updated_at"] for c in cases) <= ref
+
+
 def test_migrate_reports_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate", "--workspace", str(tmp_path / "w")]) == 0
     assert "database at schema 0002" in capsys.readouterr().out

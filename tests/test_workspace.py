@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,12 @@ def test_workspace_that_became_read_only_refuses_to_open(tmp_path: Path) -> None
         remount_read_only(mount)
         with pytest.raises(WorkspaceError, match="(?i)read-only|writable|write to"):
             Workspace.open(mount / "ws")
+
+
+def test_tests_never_touch_the_real_user_folders() -> None:
+    from PySide6.QtCore import QSettings
+
+    home = os.environ["HOME"]
+    assert home.startswith(tempfile.gettempdir())
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FieldSupport")
+    assert settings.fileName().startswith(home)

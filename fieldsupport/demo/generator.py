@@ -56,8 +56,9 @@ def create_demo(
     if not 0 <= cases <= MAX_CASES:
         raise ValidationError(f"The number of demo cases must be between 0 and {MAX_CASES:,}.")
     if reference is None:
-        today = datetime.now(UTC).date()
-        reference = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+        # "now", to the hour: the data ends where the user's day is; same seed + same hour
+        # gives the same data
+        reference = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     if reference.tzinfo is None:
         raise ValidationError("The demo reference time must include a time zone.")
     task = task or TaskState()
