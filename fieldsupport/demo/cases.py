@@ -51,20 +51,10 @@ WORKER_THRESHOLD = 20_000
 # Generation costs about three times the writing: two generators keep the writer busy.
 WORKERS = 2
 
-# The usual next step, in order of preference; the generator adds detours (waiting on the
-# customer, escalations) and stops at a random depth.
-FORWARD = [
-    Action.TRIAGE,
-    Action.ASSIGN,
-    Action.RESPOND,
-    Action.START_INVESTIGATION,
-    Action.PROPOSE_SOLUTION,
-    Action.START_IMPLEMENTATION,
-    Action.REQUEST_VERIFICATION,
-    Action.RECORD_VERIFICATION,
-    Action.RESOLVE,
-    Action.CLOSE,
-]
+# Steps the forward walk never takes by itself (detours are drawn separately).
+_NOT_FORWARD = frozenset(
+    {Action.REJECT_SOLUTION, Action.WAIT_ON_CUSTOMER, Action.ESCALATE, Action.REOPEN}
+)
 ASSIST_WEIGHTS = {
     AssistType.INQUIRY: 35,
     AssistType.CLAIM: 20,
@@ -283,9 +273,7 @@ def _inputs_for(
 
 
 def _next_action(state: CaseState, rng: random.Random, detours: int) -> Action | None:
-    allowed = _allowed(state)
-    if not allowed:
-        return None
+    allowed = _allowed(state)  # the usual next step comes first (workflow's own order)
     if detours < 2 and rng.random() < 0.06:
         for detour in (Action.WAIT_ON_CUSTOMER, Action.ESCALATE):
             if detour in allowed and rng.random() < 0.5:
@@ -294,14 +282,13 @@ def _next_action(state: CaseState, rng: random.Random, detours: int) -> Action |
         return Action.RESUME
     if state.assist_type is AssistType.INQUIRY and Action.RESOLVE in allowed and rng.random() < 0.7:
         return Action.RESOLVE
-    for action in FORWARD:
-        if action is Action.RECORD_VERIFICATION and state.customer_verified:
+    for action in allowed:
+        if action in _NOT_FORWARD:
             continue
-        if action is Action.CLOSE and not state.customer_verified and rng.random() < 0.8:
-            continue  # usually verify first; sometimes close with a recorded reason
-        if action in allowed:
-            return action
-    return allowed[0] if allowed[0] not in (Action.REOPEN,) else None
+        if action is Action.RECORD_VERIFICATION and Action.CLOSE in allowed and rng.random() < 0.2:
+            return Action.CLOSE  # closed without verification: with a recorded reason
+        return action
+    return None
 
 
 def _generate_case(
