@@ -11,6 +11,7 @@ import pytest
 
 from fieldsupport import __version__
 from fieldsupport.cli import main
+from fieldsupport.store.migrate import head_revision
 
 CLI = [sys.executable, "-m", "fieldsupport"]
 
@@ -106,7 +107,7 @@ def test_demo_reference_time(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_migrate_reports_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate", "--workspace", str(tmp_path / "w")]) == 0
-    assert "database at schema 0002" in capsys.readouterr().out
+    assert f"database at schema {head_revision()}." in capsys.readouterr().out
 
 
 def test_workspace_option_before_the_command(demo_ws: Path) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 
 from fieldsupport.models import Base
 from fieldsupport.store import migrate
-from fieldsupport.store.schema_extras import include_object
+from fieldsupport.store.schema_extras import EXTERNAL_TABLE_PREFIXES, include_object
 from fieldsupport.workspace import Workspace
 
 
@@ -49,14 +49,19 @@ def test_fresh_database_equals_fully_migrated_one(tmp_path: Path) -> None:
 
 
 def _schema_objects(db: Path) -> dict[tuple[str, str], str]:
-    """Tables and indexes with their SQL, whitespace-normalised, minus Alembic's own table."""
+    """Tables and indexes of the models with their SQL, whitespace-normalised (without
+    Alembic's table and the raw-SQL search index, which the models do not describe)."""
     conn = sqlite3.connect(db)
     rows = conn.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-        "AND name != 'alembic_version'"
+        "AND type IN ('table', 'index')"
     ).fetchall()
     conn.close()
-    return {(t, n): " ".join((sql or "").replace('"', "").split()) for t, n, sql in rows}
+    return {
+        (t, n): " ".join((sql or "").replace('"', "").split())
+        for t, n, sql in rows
+        if not n.startswith(EXTERNAL_TABLE_PREFIXES)
+    }
 
 
 def test_constraint_names_match_create_all(tmp_path: Path) -> None:
@@ -111,6 +116,12 @@ def test_upgrade_from_first_revision_keeps_data_and_backs_up(tmp_path: Path) -> 
     ).fetchall() == [("FS-OLD1-000001", "investigating", 2, 2)]
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "ix_cases_status_resolution_due" in indexes
+    # 0003 indexed the case that was there before it
+    found = conn.execute(
+        "SELECT c.case_number FROM cases c JOIN case_search s ON s.rowid = c.rowid "
+        "WHERE case_search MATCH 'leaking'"
+    ).fetchall()
+    assert found == [("FS-OLD1-000001",)]
     conn.close()
 
     backups = list((root / "backups").glob("fieldsupport-*-rev0001.db"))

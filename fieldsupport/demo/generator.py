@@ -24,7 +24,8 @@ from fieldsupport.errors import ValidationError, WorkspaceError
 from fieldsupport.models import Asset, Case, Contact, Customer, Product, Setting, Site, User
 from fieldsupport.models.enums import UserRole
 from fieldsupport.services import numbering
-from fieldsupport.store.bulk import indexes_deferred, insert_prepared
+from fieldsupport.store import search_index
+from fieldsupport.store.bulk import bulk_load, insert_prepared
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
 
@@ -81,7 +82,7 @@ def create_demo(
         policy_settings = policy_row.value if policy_row is not None else None
         code, first = numbering.reserve_case_numbers(session, cases)
         job = CaseJob(seed, world, policy_settings, reference, code, first, cases)
-        with indexes_deferred(session, BULK_TABLES):
+        with bulk_load(session, BULK_TABLES):
             generated = 0
             for batch in case_batches(job):
                 for prepared in batch.tables:
@@ -91,7 +92,8 @@ def create_demo(
                 summary.measurements += batch.measurements
                 generated += batch.cases
                 task.progress(0.05 + 0.85 * generated / max(cases, 1), f"{generated:,} cases")
-            task.progress(0.92, "Building indexes")
+            task.progress(0.9, "Building indexes")
+        search_index.rebuild(session)
         add_rich_records(session, new_id, reference, world.current_user)
         session.add(Setting(key="current_user_id", value=world.current_user))
         session.add(Setting(key="demo", value={"seed": seed, "reference": reference.isoformat()}))

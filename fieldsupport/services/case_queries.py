@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, column, func, literal_column, select, table
 from sqlalchemy.orm import aliased
 
 from fieldsupport.models import Case, Customer, Site, User
@@ -73,10 +73,23 @@ def _with_joins(stmt: Select[Any]) -> Select[Any]:
     )
 
 
+MAX_SEARCH_TERMS = 12
+_case_search = table("case_search", column("rowid"))
+
+
+def fts_query(text: str) -> str | None:
+    """The user's words as a literal FTS5 query: every word a quoted prefix term, all
+    required. Quotes, ``*``, ``-``, ``NEAR`` and the like lose their FTS meaning; words
+    without a letter or digit are dropped (None when nothing searchable is left)."""
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)][:MAX_SEARCH_TERMS]
+    if not words:
+        return None
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
 def _base(query: CaseQuery) -> Select[Any]:
-    needs_customer = bool(query.text.strip()) or query.sort is SortKey.CUSTOMER
     stmt = select(Case.id)
-    if needs_customer:
+    if query.sort is SortKey.CUSTOMER:
         stmt = stmt.join(Customer, Customer.id == Case.customer_id)
     stmt = stmt.where(Case.deleted_at.is_(None))
     if query.statuses:
@@ -89,17 +102,13 @@ def _base(query: CaseQuery) -> Select[Any]:
         stmt = stmt.where(Case.priority.in_(list(query.priorities)))
     if query.assignee_id:
         stmt = stmt.where(Case.assignee_id == query.assignee_id)
-    text = query.text.strip()
-    if text:
-        # Substring match for now; the workbench replaces this with an FTS5 index.
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(
-            or_(
-                Case.case_number.ilike(pattern),
-                Case.title.ilike(pattern),
-                Customer.name.ilike(pattern),
-            )
+    match = fts_query(query.text)
+    if match is not None:
+        # the index (migration 0003) is keyed by the cases' rowid
+        matching = select(_case_search.c.rowid).where(
+            literal_column("case_search").op("MATCH")(match)
         )
+        stmt = stmt.where(literal_column("cases.rowid").in_(matching))
     return stmt
 
 

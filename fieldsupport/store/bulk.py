@@ -122,12 +122,15 @@ def bulk_insert(session: Session, model: type[Any], rows: Sequence[Mapping[str, 
 
 
 @contextlib.contextmanager
-def indexes_deferred(session: Session, tables: Iterable[str]) -> Iterator[None]:
-    """Drop the secondary indexes of ``tables`` for a bulk load and rebuild them after.
+def bulk_load(session: Session, tables: Iterable[str]) -> Iterator[None]:
+    """Drop the secondary indexes and the triggers of ``tables`` for a bulk load, and
+    recreate them after it.
 
-    Building an index once over the loaded rows is far cheaper than updating it row by row.
-    Runs inside the caller's transaction: if the load fails, the drop is rolled back too.
-    SQLite only (elsewhere a no-op).
+    Building an index once over the loaded rows is far cheaper than updating it row by row,
+    and per-row triggers (the search index) would run their lookups without those indexes.
+    Whatever the triggers maintain must be rebuilt by the caller afterwards (e.g.
+    :func:`fieldsupport.store.search_index.rebuild`). Runs inside the caller's transaction:
+    if the load fails, the drops are rolled back too. SQLite only (elsewhere a no-op).
     """
     if session.get_bind().dialect.name != "sqlite":
         yield
@@ -136,12 +139,12 @@ def indexes_deferred(session: Session, tables: Iterable[str]) -> Iterator[None]:
     marks = ",".join("?" for _ in names)
     connection = session.connection()
     saved = connection.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})",
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+        f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type",
         tuple(names),
     ).all()
-    for name, _sql in saved:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    for kind, name, _sql in saved:
+        connection.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
     yield
-    for _name, sql in saved:
+    for _kind, _name, sql in saved:  # indexes first ("index" < "trigger")
         connection.exec_driver_sql(sql)
