@@ -150,10 +150,6 @@ class MainWindow(QMainWindow):
         operation.finished.connect(lambda: self._operations.discard(operation))
         return operation
 
-    @property
-    def busy(self) -> bool:
-        return any(not op.done for op in self._operations)
-
     def _show_error(self, error: BaseException) -> None:
         log.error("operation failed: %s", error)
         QMessageBox.warning(self, self.tr("FieldSupport"), str(error))
