@@ -27,6 +27,10 @@ class TransitionError(FieldSupportError):
     """A workflow action that the case state machine does not allow."""
 
 
+class ConflictError(FieldSupportError):
+    """An edit made against a version of a record that has changed since it was read."""
+
+
 class WorkspaceError(FieldSupportError):
     """The workspace folder or its database cannot be used."""
 

@@ -13,6 +13,7 @@ from fieldsupport.demo.generator import create_demo
 from fieldsupport.models import Case, Customer, Site
 from fieldsupport.services.case_queries import CaseListService, CaseQuery, fts_query
 from fieldsupport.services.cases import CaseIntake, CaseService
+from fieldsupport.services.knowledge import KnowledgeService
 from fieldsupport.store import search_index
 from fieldsupport.workspace import Workspace
 from tests.conftest import FIXED_REFERENCE
@@ -135,6 +136,8 @@ def test_bulk_demo_is_searchable_and_triggers_are_back(tmp_path: Path) -> None:
                 text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             ).all()
             total = s.scalar(select(Case.id).limit(1))
-        assert len(triggers) == 7
+        assert len(triggers) == 10  # 7 of the case index, 3 of the knowledge index
         CaseService(ws).add_event(str(total), "note", "zzyzx marker")
         assert len(service.ids(CaseQuery(text="zzyzx"))) == 1
+        # the demo's knowledge articles were indexed by the rebuild after the bulk load
+        assert KnowledgeService(ws).search("diaphragm")

@@ -100,6 +100,12 @@ def test_upgrade_from_first_revision_keeps_data_and_backs_up(tmp_path: Path) -> 
             VALUES ('k1', 2, '2025-01-01 10:00:00', '2025-01-03 10:00:00', 'FS-OLD1-000001',
             'A2', 'Leaking pump', 'phone', 'high', 'major', 'investigating', 2, 'c1', 0,
             '2025-01-01 10:00:00');
+        INSERT INTO knowledge_articles(id, version, created_at, updated_at, title, body, tags,
+            status)
+            VALUES ('a1', 1, '2025-01-01 10:00:00', '2025-01-01 10:00:00', 'Seal wear',
+            'Replace the gland packing.', 'pump,seal', 'published'),
+            ('a2', 1, '2025-01-01 10:00:00', '2025-01-01 10:00:00', 'Old seal notes',
+            'Superseded gland advice.', NULL, 'archived');
         """
     )
     conn.commit()
@@ -122,6 +128,12 @@ def test_upgrade_from_first_revision_keeps_data_and_backs_up(tmp_path: Path) -> 
         "WHERE case_search MATCH 'leaking'"
     ).fetchall()
     assert found == [("FS-OLD1-000001",)]
+    # 0004 indexed the published article, not the archived one
+    articles = conn.execute(
+        "SELECT a.id FROM knowledge_articles a JOIN knowledge_search s ON s.rowid = a.rowid "
+        "WHERE knowledge_search MATCH 'gland'"
+    ).fetchall()
+    assert articles == [("a1",)]
     conn.close()
 
     backups = list((root / "backups").glob("fieldsupport-*-rev0001.db"))

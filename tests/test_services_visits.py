@@ -102,14 +102,19 @@ def test_time_entry_kind_is_checked(visits: VisitService, visit_id: str) -> None
 def test_measurements_with_limits(
     visits: VisitService, visit_id: str, workspace: Workspace
 ) -> None:
-    assert visits.add_measurement(visit_id, "pH", 7.2, lower_limit=6.5, upper_limit=8.5) is True
+    assert (
+        visits.add_measurement(visit_id, "pH", 7.2, unit="pH", lower_limit=6.5, upper_limit=8.5)
+        is True
+    )
     assert visits.add_measurement(visit_id, "Turbidity", 1.8, unit="NTU", upper_limit=1.0) is False
     with pytest.raises(ValidationError, match="lower limit is above the upper limit"):
-        visits.add_measurement(visit_id, "pH", 7, lower_limit=9, upper_limit=8)
+        visits.add_measurement(visit_id, "pH", 7, unit="pH", lower_limit=9, upper_limit=8)
     with pytest.raises(ValidationError, match="finite number"):
-        visits.add_measurement(visit_id, "pH", float("nan"))
+        visits.add_measurement(visit_id, "pH", float("nan"), unit="pH")
+    with pytest.raises(ValidationError, match="Enter the unit of Pressure"):
+        visits.add_measurement(visit_id, "Pressure", 3.0, unit="  ")
     with pytest.raises(ValidationError, match="Unknown phase 'middle'"):
-        visits.add_measurement(visit_id, "pH", 7, phase="middle")
+        visits.add_measurement(visit_id, "pH", 7, unit="pH", phase="middle")
     with workspace.transaction() as s:
         assert [m.name for m in s.scalars(select(Measurement).order_by(Measurement.name))] == [
             "Turbidity",

@@ -31,12 +31,18 @@ def demo_workspace(tmp_path: Path) -> Iterator[Workspace]:
 def window(qtbot: QtBot, demo_workspace: Workspace) -> MainWindow:
     win = MainWindow(demo_workspace)
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.cases_loaded, timeout=10_000):
+    with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
         win.show()
     return win
 
 
 def test_window_lists_every_case_and_paints(qtbot: QtBot, window: MainWindow) -> None:
+    # the demo's user has cases of their own: "My cases" (open ones) is the start page
+    assert window.nav.currentRow() == 0 and window.cases.mine.isChecked()
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
+        window.navigate(1)  # All cases
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
+        window.cases.status_filter.setCurrentIndex(1)  # any status
     assert window.model.rowCount() == 250
     assert window.count_label.text() == "250 cases"
     first = window.model.index(0, 0).data()
@@ -52,7 +58,7 @@ def test_window_lists_every_case_and_paints(qtbot: QtBot, window: MainWindow) ->
 def test_search_as_you_type(qtbot: QtBot, window: MainWindow) -> None:
     number = window.model.index(17, 0).data()
     # typed key by key: the debounce means one query for the whole number
-    with qtbot.waitSignal(window.cases_loaded, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000) as blocker:
         qtbot.keyClicks(window.search, number)
     assert blocker.args[0] == 1
     assert window.model.index(0, 0).data() == number
@@ -61,13 +67,13 @@ def test_search_as_you_type(qtbot: QtBot, window: MainWindow) -> None:
 def test_search_filters_in_sql(qtbot: QtBot, window: MainWindow) -> None:
     customer = window.model.index(0, 1).data()
     # (QTest can only type ASCII; customer names are Polish, Greek, Turkish...)
-    with qtbot.waitSignal(window.cases_loaded, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000) as blocker:
         window.search.setText(customer[:12])
     count = blocker.args[0]
     assert 0 < count < 250
     for row in range(count):
         assert window.model.index(row, 1).data().startswith(customer[:12])
-    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
         window.search.setText("no such case anywhere")
     assert window.model.rowCount() == 0
 
@@ -75,21 +81,21 @@ def test_search_filters_in_sql(qtbot: QtBot, window: MainWindow) -> None:
 def test_header_click_sorts_by_case_number(qtbot: QtBot, window: MainWindow) -> None:
     header = window.table.horizontalHeader()
     header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
         header.sectionClicked.emit(0)
     numbers = [window.model.index(r, 0).data() for r in range(window.model.rowCount())]
     assert numbers == sorted(numbers)
     header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
-    with qtbot.waitSignal(window.cases_loaded, timeout=10_000):
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
         header.sectionClicked.emit(0)
     assert window.model.index(0, 0).data() == max(numbers)
 
 
 def test_unsortable_column_does_nothing(window: MainWindow) -> None:
-    before, reloads = window.model.query, window._generation
-    window._sort_by(2)  # site: not sortable in SQL
+    before, reloads = window.model.query, window.cases._generation
+    window.cases._sort_by(2)  # site: not sortable in SQL
     assert window.model.query is before
-    assert window._generation == reloads  # no reload was started
+    assert window.cases._generation == reloads  # no reload was started
 
 
 def test_first_paint_signal_and_deferred_start_up_work(

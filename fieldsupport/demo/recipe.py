@@ -366,7 +366,7 @@ RESOLUTIONS = [
 
 MEASUREMENTS: list[tuple[str, str, float, float, float, float]] = [
     # name, unit, lower, upper, typical, spread
-    ("pH", "", 6.5, 8.5, 7.4, 0.9),
+    ("pH", "pH", 6.5, 8.5, 7.4, 0.9),
     ("Turbidity", "NTU", 0.0, 1.0, 0.6, 0.6),
     ("Dosing flow", "ml/min", 10.0, 14.0, 12.0, 2.5),
     ("Conductivity", "µS/cm", 200.0, 800.0, 520.0, 250.0),

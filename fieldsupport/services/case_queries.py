@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, column, func, literal_column, select, table
 from sqlalchemy.orm import aliased
 
-from fieldsupport.models import Case, Customer, Site, User
+from fieldsupport.models import Case, Customer, Site, User, utcnow
 from fieldsupport.models.enums import AssistType, CaseStatus, Priority
 from fieldsupport.services.views import CaseRow
 from fieldsupport.workspace import Workspace
@@ -34,6 +35,20 @@ class SortKey(StrEnum):
     OPENED_AT = "opened_at"
 
 
+class SlaFilter(StrEnum):
+    """Where an open case stands against its resolution target (closed cases: none)."""
+
+    BREACHED = "breached"
+    DUE_TODAY = "due_today"
+    ON_TRACK = "on_track"
+
+
+def end_of_local_day(now: datetime) -> datetime:
+    """Midnight after ``now`` in the machine's time zone (what "today" means to the user)."""
+    local = now.astimezone()
+    return datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
+
+
 @dataclass(frozen=True)
 class CaseQuery:
     text: str = ""
@@ -42,6 +57,9 @@ class CaseQuery:
     priorities: Sequence[Priority] = field(default=())
     assignee_id: str | None = None
     open_only: bool = False
+    sla: SlaFilter | None = None
+    # the moment SLA filters compare with; None: when the query runs
+    now: datetime | None = None
     sort: SortKey = SortKey.UPDATED_AT
     descending: bool = True
 
@@ -102,6 +120,8 @@ def _base(query: CaseQuery) -> Select[Any]:
         stmt = stmt.where(Case.priority.in_(list(query.priorities)))
     if query.assignee_id:
         stmt = stmt.where(Case.assignee_id == query.assignee_id)
+    if query.sla is not None:
+        stmt = stmt.where(_sla_condition(query.sla, query.now or utcnow()))
     match = fts_query(query.text)
     if match is not None:
         # the index (migration 0003) is keyed by the cases' rowid
@@ -110,6 +130,17 @@ def _base(query: CaseQuery) -> Select[Any]:
         )
         stmt = stmt.where(literal_column("cases.rowid").in_(matching))
     return stmt
+
+
+def _sla_condition(sla: SlaFilter, now: datetime) -> Any:
+    due = Case.resolution_due
+    is_open = Case.status.in_(OPEN_STATUSES)
+    day_end = end_of_local_day(now)
+    if sla is SlaFilter.BREACHED:
+        return is_open & (due < now)
+    if sla is SlaFilter.DUE_TODAY:
+        return is_open & (due >= now) & (due < day_end)
+    return is_open & (due.is_(None) | (due >= day_end))
 
 
 def _order(query: CaseQuery) -> list[object]:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from fieldsupport.errors import NotFoundError, ValidationError
+from fieldsupport.errors import ConflictError, NotFoundError, ValidationError
 from fieldsupport.models import Asset, Case, CaseEvent, Contact, Customer, Site, User, utcnow
 from fieldsupport.models.base import TEXT_LEN
 from fieldsupport.models.enums import (
@@ -30,7 +30,7 @@ from fieldsupport.services.validation import (
     require_aware,
     require_text,
 )
-from fieldsupport.services.views import CaseDetail, CaseEventView
+from fieldsupport.services.views import CaseDetail, CaseEventView, CaseRow
 from fieldsupport.workflow import Action, CaseState, allowed_actions, apply_action
 from fieldsupport.workspace import Workspace
 
@@ -139,7 +139,8 @@ class CaseService:
                 .options(
                     selectinload(Case.customer),
                     selectinload(Case.site),
-                    selectinload(Case.asset),
+                    selectinload(Case.asset).selectinload(Asset.product),
+                    selectinload(Case.reporting_contact),
                     selectinload(Case.assignee),
                     selectinload(Case.events).selectinload(CaseEvent.author),
                 )
@@ -257,6 +258,46 @@ class CaseService:
                 event.id, kind, when, author.display_name if author else None, text, None, None
             )
 
+    def update_description(
+        self, case_id: str, description: str | None, *, expected_version: int | None = None
+    ) -> int:
+        """Save the case description as it is typed; returns the case's new version.
+
+        With ``expected_version`` the save is refused when someone else changed the case in
+        between (the caller reloads instead of overwriting their change)."""
+        text = optional_text(description, "description")
+        with self.workspace.transaction() as session:
+            case = get_live(session, Case, case_id, "case")
+            if expected_version is not None and case.version != expected_version:
+                raise ConflictError(
+                    "This case was changed elsewhere since you opened it; reopen it to see "
+                    "the current text."
+                )
+            if case.description != text:
+                case.description = text
+                session.flush()
+            return case.version
+
+    def history(self, case_id: str, limit: int = 200) -> list[CaseRow]:
+        """Other cases of the same asset, then of the same customer, newest first."""
+        with self.workspace.transaction() as session:
+            case = get_live(session, Case, case_id, "case")
+            same = Case.asset_id == case.asset_id if case.asset_id else false()
+            stmt = (
+                select(Case.id)
+                .where(
+                    Case.id != case.id,
+                    Case.deleted_at.is_(None),
+                    or_(same, Case.customer_id == case.customer_id),
+                )
+                .order_by(same.desc(), Case.opened_at.desc())
+                .limit(limit)
+            )
+            ids = list(session.scalars(stmt))
+        from fieldsupport.services.case_queries import CaseListService
+
+        return CaseListService(self.workspace).rows(ids)
+
     def record_satisfaction(self, case_id: str, score: int, comment: str | None = None) -> None:
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError("Satisfaction must be a score from 1 to 5.", field="csat_score")
@@ -284,6 +325,7 @@ def _event_kind(action: Action) -> CaseEventKind:
 
 
 def _detail(session: Session, case: Case, now: datetime) -> CaseDetail:
+    contact = case.reporting_contact
     pauses = case_pauses(session, case.id)
     sla = compute_case_sla(load_policy(session), case, pauses, now)
     events = tuple(
@@ -331,4 +373,22 @@ def _detail(session: Session, case: Case, now: datetime) -> CaseDetail:
         sla=sla,
         allowed_actions=tuple(allowed_actions(state_of(case))),
         events=events,
+        site_address=_address(case.site),
+        site_access_notes=case.site.access_notes if case.site else None,
+        contact_name=contact.name if contact else None,
+        contact_role=contact.role if contact else None,
+        contact_email=contact.email if contact else None,
+        contact_phone=contact.phone if contact else None,
+        asset_id=case.asset_id,
+        asset_product=case.asset.product.name if case.asset else None,
+        asset_lot=case.asset.lot_number if case.asset else None,
+        asset_warranty_end=case.asset.warranty_end if case.asset else None,
     )
+
+
+def _address(site: Site | None) -> str | None:
+    if site is None:
+        return None
+    city = " ".join(p for p in (site.postal_code, site.city) if p)
+    parts = [site.address_line1, site.address_line2, city, site.country]
+    return ", ".join(p for p in parts if p) or None

@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import TypeVar
 
 from fieldsupport.errors import ValidationError
-from fieldsupport.models.base import NAME_LEN, TEXT_LEN
+
+# The field lengths are also what forms limit typed input to (the UI does not import models).
+from fieldsupport.models.base import NAME_LEN, SHORT_LEN, TEXT_LEN  # noqa: F401
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -7,15 +7,17 @@ trigger lazy loads on the GUI thread and never run SQL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from fieldsupport.models.enums import (
     AssistType,
     CaseEventKind,
     CaseStatus,
     Channel,
+    MeasurementPhase,
     Priority,
     Severity,
+    TimeEntryKind,
     VisitStatus,
 )
 from fieldsupport.workflow import Action, CaseSla
@@ -83,6 +85,17 @@ class CaseDetail:
     sla: CaseSla
     allowed_actions: tuple[Action, ...]
     events: tuple[CaseEventView, ...] = field(default=())
+    # the case file's header
+    site_address: str | None = None
+    site_access_notes: str | None = None
+    contact_name: str | None = None
+    contact_role: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    asset_id: str | None = None
+    asset_product: str | None = None
+    asset_lot: str | None = None
+    asset_warranty_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -102,3 +115,45 @@ class VisitView:
     follow_up_needed: bool
     measurement_count: int
     time_entry_minutes: int
+
+
+@dataclass(frozen=True)
+class MeasurementView:
+    id: str
+    name: str
+    value: float
+    unit: str | None
+    lower_limit: float | None
+    upper_limit: float | None
+    phase: MeasurementPhase
+    measured_at: datetime
+    within_limits: bool
+    note: str | None
+
+
+@dataclass(frozen=True)
+class PartView:
+    id: str
+    part_number: str
+    description: str
+    quantity: float
+    unit: str
+    serial_number: str | None
+
+
+@dataclass(frozen=True)
+class TimeEntryView:
+    id: str
+    kind: TimeEntryKind
+    started_at: datetime
+    minutes: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    visit: VisitView
+    follow_up_notes: str | None
+    measurements: tuple[MeasurementView, ...]
+    parts: tuple[PartView, ...]
+    time_entries: tuple[TimeEntryView, ...]

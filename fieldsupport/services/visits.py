@@ -29,11 +29,18 @@ from fieldsupport.services.validation import (
     require_aware,
     require_text,
 )
-from fieldsupport.services.views import VisitView
+from fieldsupport.services.views import (
+    MeasurementView,
+    PartView,
+    TimeEntryView,
+    VisitDetail,
+    VisitView,
+)
 from fieldsupport.workspace import Workspace
 
 # A visit longer than this is almost certainly a typo in a date (a year off, AM/PM...).
 MAX_VISIT_DURATION = timedelta(days=14)
+MAX_TRAVEL_KM = 20_000.0
 
 
 class VisitService:
@@ -223,13 +230,21 @@ class VisitService:
         if low is not None and high is not None and low > high:
             raise ValidationError("The lower limit is above the upper limit.", field="lower_limit")
         when = require_aware(measured_at, "measured at") if measured_at else utcnow()
+        # a number without its unit is ambiguous in a report (bar or psi? °C or °F?)
+        unit_text = optional_text(unit, "unit", max_len=SHORT_LEN)
+        if unit_text is None:
+            raise ValidationError(
+                f"Enter the unit of {label} (for a value without a unit, such as pH, enter "
+                "its scale, e.g. 'pH', or '-').",
+                field="unit",
+            )
         with self.workspace.transaction() as session:
             visit = get_live(session, Visit, visit_id, "visit")
             measurement = Measurement(
                 visit_id=visit.id,
                 name=label,
                 value=number,
-                unit=optional_text(unit, "unit", max_len=SHORT_LEN),
+                unit=unit_text,
                 lower_limit=low,
                 upper_limit=high,
                 phase=parse_enum(MeasurementPhase, phase, "phase"),
@@ -263,6 +278,81 @@ class VisitService:
                     unit=require_text(unit, "unit", max_len=SHORT_LEN),
                     serial_number=optional_text(serial_number, "serial number", max_len=SHORT_LEN),
                 )
+            )
+
+    def update_notes(
+        self,
+        visit_id: str,
+        *,
+        work_performed: str | None = None,
+        findings: str | None = None,
+        follow_up_needed: bool = False,
+        follow_up_notes: str | None = None,
+        travel_distance_km: float | None = None,
+    ) -> VisitView:
+        """Save what the engineer has typed so far (called as they type, and on leaving a
+        field). Allowed until the visit is finished; departure saves the final text."""
+        distance = non_negative(travel_distance_km, "travel distance")
+        if distance is not None and distance > MAX_TRAVEL_KM:
+            raise ValidationError(
+                f"A travel distance of {distance:,.0f} km is not plausible; check the number.",
+                field="travel_distance_km",
+            )
+        with self.workspace.transaction() as session:
+            visit = self._open_visit(session, visit_id)
+            visit.work_performed = optional_text(work_performed, "work performed")
+            visit.findings = optional_text(findings, "findings")
+            visit.follow_up_needed = follow_up_needed
+            visit.follow_up_notes = optional_text(follow_up_notes, "follow-up notes")
+            visit.travel_distance_km = distance
+            return _view(session, visit)
+
+    def visit_detail(self, visit_id: str) -> VisitDetail:
+        """The visit with its measurements, parts and time entries (for the visit panel)."""
+        with self.workspace.transaction() as session:
+            visit = get_live(session, Visit, visit_id, "visit")
+            measurements = session.scalars(
+                select(Measurement)
+                .where(Measurement.visit_id == visit.id, Measurement.deleted_at.is_(None))
+                .order_by(Measurement.measured_at, Measurement.created_at)
+            ).all()
+            parts = session.scalars(
+                select(PartUsed)
+                .where(PartUsed.visit_id == visit.id, PartUsed.deleted_at.is_(None))
+                .order_by(PartUsed.created_at)
+            ).all()
+            entries = session.scalars(
+                select(TimeEntry)
+                .where(TimeEntry.visit_id == visit.id, TimeEntry.deleted_at.is_(None))
+                .order_by(TimeEntry.started_at)
+            ).all()
+            return VisitDetail(
+                visit=_view(session, visit),
+                follow_up_notes=visit.follow_up_notes,
+                measurements=tuple(
+                    MeasurementView(
+                        m.id,
+                        m.name,
+                        m.value,
+                        m.unit,
+                        m.lower_limit,
+                        m.upper_limit,
+                        m.phase,
+                        m.measured_at,
+                        m.within_limits,
+                        m.note,
+                    )
+                    for m in measurements
+                ),
+                parts=tuple(
+                    PartView(
+                        p.id, p.part_number, p.description, p.quantity, p.unit, p.serial_number
+                    )
+                    for p in parts
+                ),
+                time_entries=tuple(
+                    TimeEntryView(t.id, t.kind, t.started_at, t.minutes, t.note) for t in entries
+                ),
             )
 
     def get_visit(self, visit_id: str) -> VisitView:

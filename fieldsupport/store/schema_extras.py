@@ -6,7 +6,7 @@ from typing import Any
 
 # Tables Alembic's autogenerate must not treat as strays. Shadow tables of FTS5 indexes are
 # matched by prefix.
-EXTERNAL_TABLE_PREFIXES: tuple[str, ...] = ("alembic_version", "case_search")
+EXTERNAL_TABLE_PREFIXES: tuple[str, ...] = ("alembic_version", "case_search", "knowledge_search")
 
 
 def include_object(

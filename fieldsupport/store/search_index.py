@@ -1,4 +1,4 @@
-"""The case search index (SQLite FTS5, created by migration 0003).
+"""The search indexes (SQLite FTS5): cases (migration 0003) and knowledge articles (0004).
 
 Triggers keep it current for ordinary writes; after a bulk load that suspended them
 (:func:`fieldsupport.store.bulk.bulk_load`) :func:`rebuild` fills it in one statement.
@@ -24,8 +24,17 @@ WHERE c.deleted_at IS NULL
 """
 
 
+_REBUILD_KNOWLEDGE = """
+INSERT INTO knowledge_search(rowid, title, body, tags)
+SELECT rowid, title, body, coalesce(tags, '') FROM knowledge_articles
+WHERE deleted_at IS NULL AND status != 'archived'
+"""
+
+
 def rebuild(session: Session) -> None:
-    """Recreate the whole index from the cases (in the caller's transaction)."""
+    """Recreate both indexes from their tables (in the caller's transaction)."""
     connection = session.connection()
     connection.exec_driver_sql("DELETE FROM case_search")
     connection.exec_driver_sql(_REBUILD)
+    connection.exec_driver_sql("DELETE FROM knowledge_search")
+    connection.exec_driver_sql(_REBUILD_KNOWLEDGE)

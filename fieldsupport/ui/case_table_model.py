@@ -16,7 +16,14 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from fieldsupport.services.case_queries import CaseListService, CaseQuery, SortKey
+from fieldsupport.services.case_queries import (
+    OPEN_STATUSES,
+    CaseListService,
+    CaseQuery,
+    SlaFilter,
+    SortKey,
+    end_of_local_day,
+)
 from fieldsupport.services.views import CaseRow
 
 PAGE_SIZE = 200
@@ -44,8 +51,29 @@ class Prepared:
     complete: bool  # False: only the first ids, the full list is on its way
 
 
-BREACHED = QColor("#b3261e")
-DUE_TODAY = QColor("#9a6700")
+SLA_COLOURS = {
+    SlaFilter.BREACHED: QColor("#b3261e"),
+    SlaFilter.DUE_TODAY: QColor("#9a6700"),
+    SlaFilter.ON_TRACK: QColor("#1f6f43"),
+}
+SLA_TEXT = {
+    SlaFilter.BREACHED: "Resolution target breached",
+    SlaFilter.DUE_TODAY: "Resolution due today",
+    SlaFilter.ON_TRACK: "On track",
+}
+
+
+def sla_state(row: CaseRow, now: datetime | None = None) -> SlaFilter | None:
+    """Where an open case stands against its resolution target (None: closed or no target),
+    with the same boundaries as the SLA filter of the query."""
+    if row.status not in OPEN_STATUSES or row.resolution_due is None:
+        return None
+    now = now or datetime.now(UTC)
+    if row.resolution_due < now:
+        return SlaFilter.BREACHED
+    if row.resolution_due < end_of_local_day(now):
+        return SlaFilter.DUE_TODAY
+    return SlaFilter.ON_TRACK
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -114,9 +142,14 @@ class CaseTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
-            return self._due_brush(row.resolution_due)
+            state = sla_state(row)
+            return None if state is None else QBrush(SLA_COLOURS[state])
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
             return row.title
+        if role == Qt.ItemDataRole.ToolTipRole and column == 6:
+            # colour alone is not enough (colour blindness, screen readers)
+            state = sla_state(row)
+            return None if state is None else self.tr(SLA_TEXT[state])
         if role == Qt.ItemDataRole.UserRole:
             return row.id
         return None
@@ -140,16 +173,11 @@ class CaseTableModel(QAbstractTableModel):
             return row.assignee or ""
         return _format_time(row.updated_at)
 
-    @staticmethod
-    def _due_brush(due: datetime | None) -> QBrush | None:
-        if due is None:
+    def row_of(self, case_id: str) -> int | None:
+        try:
+            return self._ids.index(case_id)
+        except ValueError:
             return None
-        now = datetime.now(UTC)
-        if due < now:
-            return QBrush(BREACHED)
-        if due.astimezone().date() == now.astimezone().date():
-            return QBrush(DUE_TODAY)
-        return None
 
     def sort_query(self, column: int, order: Qt.SortOrder) -> CaseQuery | None:
         """The query for sorting by ``column``, or None if that column does not sort."""

@@ -1,193 +1,333 @@
-"""The first window: the workspace's cases. The full workbench grows from here."""
+"""The engineer's workbench: navigation, the case list beside the case file, the knowledge
+base, and the pages of solutions, training and sync; status bar; shortcuts; layout kept
+between runs."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QLineEdit,
+    QListWidget,
     QMainWindow,
     QMessageBox,
-    QTableView,
+    QSplitter,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
 
-from fieldsupport.services.case_queries import CaseListService, CaseQuery
+from fieldsupport.errors import FieldSupportError
+from fieldsupport.models.enums import VisitStatus
+from fieldsupport.services.case_queries import CaseListService
+from fieldsupport.services.cases import CaseService
+from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.drafts import DraftStore
+from fieldsupport.services.knowledge import KnowledgeService
+from fieldsupport.services.visits import VisitService
 from fieldsupport.store.migrate import prune_backups
-from fieldsupport.ui.case_table_model import COLUMNS, PAGE_SIZE, CaseTableModel, Prepared
-from fieldsupport.ui.operations import Operation
+from fieldsupport.ui.case_file import CaseFileView
+from fieldsupport.ui.case_list_page import CaseListPage
+from fieldsupport.ui.intake_dialog import IntakeDialog
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.knowledge_page import KnowledgePage
+from fieldsupport.ui.records_pages import SolutionsPage, SyncPage, TrainingPage
+from fieldsupport.ui.widgets import TOUCH_HEIGHT
+from fieldsupport.ui.window_state import restore_window, save_window
 from fieldsupport.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-SEARCH_DEBOUNCE_MS = 250
+# Navigation entries, in order; the first two share the case page.
+NAV_MY_CASES, NAV_ALL_CASES, NAV_KNOWLEDGE, NAV_SOLUTIONS, NAV_TRAINING, NAV_SYNC = range(6)
+NAV_LABELS = ("My cases", "All cases", "Knowledge base", "Custom solutions", "Training", "Sync")
 
 
 class MainWindow(QMainWindow):
     #: emitted once, the first time the case table is painted with its rows
     first_paint = Signal()
-    #: emitted whenever a (re)load of the case list has been applied
-    cases_loaded = Signal(int)
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self._operations: set[Operation] = set()
-        self._loaded_once = False
-        self.painted = False
-        self._generation = 0
-        self._complete_generation = -1
+        self.jobs = JobRunner(self)
         self.setWindowTitle(self.tr("FieldSupport — {0}").format(workspace.root.name))
         self.setAccessibleName(self.tr("FieldSupport main window"))
-        self.resize(1280, 760)
+        self.resize(1320, 740)
+        user_id = workspace.get_setting("current_user_id")
+        self.user_id = user_id if isinstance(user_id, str) else None
+        self.cases_service = CaseService(workspace, user_id=self.user_id)
+        self.visits_service = VisitService(workspace, user_id=self.user_id)
+        self.catalog = CatalogService(workspace)
+        self.drafts = DraftStore(workspace)
+        self.knowledge_service = KnowledgeService(workspace)
 
-        self.model = CaseTableModel(CaseListService(workspace), self)
-        self.table = QTableView(self)
-        self.table.setAccessibleName(self.tr("Case list"))
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSortingEnabled(False)  # sorting is done in SQL via the header click
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(30)  # touch-friendly rows
-        header = self.table.horizontalHeader()
-        header.setSectionsClickable(True)
-        header.setSortIndicatorShown(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.sectionClicked.connect(self._sort_by)
-        # fits a 1366-pixel laptop screen without horizontal scrolling
-        for column, width in enumerate((135, 215, 160, 135, 75, 150, 130, 140, 125)):
-            self.table.setColumnWidth(column, width)
-        # show the initial query's order
-        initial = CaseQuery()
-        header.setSortIndicator(
-            next(i for i, (_title, key) in enumerate(COLUMNS) if key is initial.sort),
-            Qt.SortOrder.DescendingOrder if initial.descending else Qt.SortOrder.AscendingOrder,
+        self.cases = CaseListPage(CaseListService(workspace), mine_user_id=self.user_id)
+        self.case_file = CaseFileView(
+            self.cases_service, self.visits_service, self.catalog, self.drafts
         )
-        self.setCentralWidget(self.table)
-        self.table.viewport().installEventFilter(self)
+        self.case_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.case_splitter.setObjectName("caseSplitter")
+        self.case_splitter.addWidget(self.cases)
+        self.case_splitter.addWidget(self.case_file)
+        self.case_splitter.setSizes([640, 680])
+        self.knowledge = KnowledgePage(self.knowledge_service)
+        self.solutions = SolutionsPage(self.catalog)
+        self.training = TrainingPage(self.catalog)
+        self.sync_page = SyncPage()
 
-        toolbar = QToolBar(self.tr("Cases"), self)
-        toolbar.setObjectName("casesToolbar")
-        toolbar.setMovable(False)
-        self.search = QLineEdit(toolbar)
-        self.search.setPlaceholderText(self.tr("Search cases (number, title, customer)…"))
-        self.search.setAccessibleName(self.tr("Search cases"))
-        self.search.setClearButtonEnabled(True)
-        self.search.setMinimumHeight(32)
-        self.search.setMaximumWidth(420)
-        toolbar.addWidget(self.search)
-        self.addToolBar(toolbar)
-        find = QAction(self.tr("Find"), self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: self.search.setFocus(Qt.FocusReason.ShortcutFocusReason))
-        self.addAction(find)
-
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._search_now)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-
-        self.count_label = QLabel(self.tr("Loading cases…"), self)
-        self.count_label.setAccessibleName(self.tr("Case count"))
-        self.connection_label = QLabel(self.tr("Offline"), self)
-        self.connection_label.setAccessibleName(self.tr("Connection state"))
-        self.statusBar().addWidget(self.count_label)
-        self.statusBar().addPermanentWidget(self.connection_label)
-        self.statusBar().addPermanentWidget(QLabel(str(workspace.root), self))
-
-        self.reload(CaseQuery())
-
-    # -- loading ------------------------------------------------------------------------------
-    def reload(self, query: CaseQuery) -> None:
-        """Load the cases of ``query`` in workers; apply on the GUI thread.
-
-        Two jobs: the first page alone (shown at once) and the full id list (which can take
-        half a second on 100,000 cases). A newer reload makes older results stale.
-        """
-        self._generation += 1
-        generation = self._generation
-        model = self.model
-        self._run(
-            lambda _task: model.prepare(query, limit=PAGE_SIZE),
-            lambda prepared: self._apply_loaded(generation, prepared),
-        )
-        self._run(
-            lambda _task: model.prepare(query),
-            lambda prepared: self._apply_loaded(generation, prepared),
-        )
-
-    def _apply_loaded(self, generation: int, prepared: Prepared) -> None:
-        if generation != self._generation or (
-            not prepared.complete and self._complete_generation == generation
+        self.pages = QStackedWidget(self)
+        for page in (
+            self.case_splitter,
+            self.knowledge,
+            self.solutions,
+            self.training,
+            self.sync_page,
         ):
-            return  # stale: a newer query, or the full list already arrived
-        self.model.apply(prepared)
-        self._loaded_once = True
-        self.table.viewport().update()
-        if prepared.complete:
-            self._complete_generation = generation
-            count = self.model.rowCount()
-            self.count_label.setText(self.tr("{0} cases").format(f"{count:,}"))
-            self.cases_loaded.emit(count)
+            self.pages.addWidget(page)
+        self.nav = QListWidget(self)
+        self.nav.setAccessibleName(self.tr("Navigation"))
+        self.nav.setObjectName("navigation")
+        for label in NAV_LABELS:
+            self.nav.addItem(self.tr(label))
+        for row in range(self.nav.count()):
+            self.nav.item(row).setSizeHint(QSize(120, TOUCH_HEIGHT + 8))  # touch-sized
+        self.nav.setMaximumWidth(170)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(self.nav)
+        self.main_splitter.addWidget(self.pages)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([150, 1170])
+        self.setCentralWidget(self.main_splitter)
 
-    def _run(self, job: Any, on_success: Any, label: str | None = None) -> Operation:
-        operation = Operation(
-            job, parent=self, on_success=on_success, on_failure=self._show_error, label=label
+        self._build_actions()
+        self._build_status_bar()
+        self.cases.case_selected.connect(self.case_file.load)
+        self.cases.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.cases.first_paint.connect(self._after_first_paint)
+        self.case_file.case_changed.connect(lambda _id: self._refresh_list_later())
+        self.case_file.open_case.connect(self.open_case)
+        self.case_file.article_requested.connect(self.article_from_case)
+        self.nav.currentRowChanged.connect(self.navigate)
+        self._list_refresh = QTimer(self)
+        self._list_refresh.setSingleShot(True)
+        self._list_refresh.setInterval(400)
+        self._list_refresh.timeout.connect(lambda: self.cases.reload())
+
+        restore_window(self, self._splitters(), self._headers())
+        self.nav.setCurrentRow(NAV_MY_CASES if self.user_id else NAV_ALL_CASES)
+
+    # -- compatibility with the list page (tests, benchmarks) ----------------------------------
+    @property
+    def model(self) -> Any:
+        return self.cases.model
+
+    @property
+    def table(self) -> Any:
+        return self.cases.table
+
+    @property
+    def search(self) -> Any:
+        return self.cases.search
+
+    @property
+    def painted(self) -> bool:
+        return self.cases.painted
+
+    # -- building -----------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        toolbar = QToolBar(self.tr("Workbench"), self)
+        toolbar.setObjectName("workbenchToolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+
+        def action(
+            text: str, shortcut: QKeySequence | str, slot: Any, *, bar: bool = True
+        ) -> QAction:
+            act = QAction(self.tr(text), self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setToolTip(f"{self.tr(text)} ({QKeySequence(shortcut).toString()})")
+            act.triggered.connect(slot)
+            self.addAction(act)
+            if bar:
+                toolbar.addAction(act)
+            return act
+
+        self.new_case_action = action("New case", QKeySequence.StandardKey.New, self.new_case)
+        self.note_action = action("New note", "Ctrl+Shift+N", self.new_note)
+        self.visit_action = action("Start/stop visit", "F9", self.toggle_visit)
+        self.prev_action = action("Previous case", "Alt+Up", lambda: self.step_case(-1))
+        self.next_action = action("Next case", "Alt+Down", lambda: self.step_case(1))
+        self.find_action = action(
+            "Find", QKeySequence.StandardKey.Find, self.focus_search, bar=False
         )
-        self._operations.add(operation)
-        operation.finished.connect(lambda: self._operations.discard(operation))
-        return operation
+        for widget in toolbar.findChildren(QWidget):
+            widget.setMinimumHeight(TOUCH_HEIGHT)
 
-    def _show_error(self, error: BaseException) -> None:
-        log.error("operation failed: %s", error)
-        QMessageBox.warning(self, self.tr("FieldSupport"), str(error))
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.count_label = self.cases.count_label
+        self.connection_label = QLabel(self.tr("Offline — not connected to a central server"), self)
+        self.connection_label.setAccessibleName(self.tr("Connection state"))
+        self.pending_label = QLabel(self.tr("Pending changes: not tracked until connected"), self)
+        self.pending_label.setAccessibleName(self.tr("Pending local changes"))
+        self.last_sync_label = QLabel(self.tr("Last sync: never"), self)
+        self.last_sync_label.setAccessibleName(self.tr("Last sync"))
+        bar.addWidget(self.connection_label)
+        bar.addWidget(self.pending_label)
+        bar.addWidget(self.last_sync_label)
+        path = QLabel(str(self.workspace.root), self)
+        path.setAccessibleName(self.tr("Workspace folder"))
+        bar.addPermanentWidget(path)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {
+            "main": self.main_splitter,
+            "cases": self.case_splitter,
+            "knowledge": self.knowledge.splitter,
+        }
+
+    def _headers(self) -> dict[str, Any]:
+        return {"cases": self.cases.table.horizontalHeader()}
+
+    # -- navigation -----------------------------------------------------------------------------
+    @Slot(int)
+    def navigate(self, row: int) -> None:
+        if row in (NAV_MY_CASES, NAV_ALL_CASES):
+            self.pages.setCurrentWidget(self.case_splitter)
+            self.cases.show_mine(row == NAV_MY_CASES)
+        else:
+            page = {
+                NAV_KNOWLEDGE: self.knowledge,
+                NAV_SOLUTIONS: self.solutions,
+                NAV_TRAINING: self.training,
+                NAV_SYNC: self.sync_page,
+            }[row]
+            self.pages.setCurrentWidget(page)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+
+    def _row_changed(self, current: Any, _previous: Any) -> None:
+        case_id = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
+        if isinstance(case_id, str) and (
+            self.case_file.case is None or self.case_file.case.id != case_id
+        ):
+            self.case_file.load(case_id)
+
+    def _refresh_list_later(self) -> None:
+        self._list_refresh.start()
+
+    def open_case(self, case_id: str) -> None:
+        self.navigate(NAV_ALL_CASES if self.nav.currentRow() != NAV_MY_CASES else NAV_MY_CASES)
+        row = self.cases.model.row_of(case_id)
+        if row is not None:
+            self.cases.table.selectRow(row)
+        self.case_file.load(case_id)
+
+    def step_case(self, delta: int) -> None:
+        if self.pages.currentWidget() is not self.case_splitter:
+            self.navigate(NAV_ALL_CASES)
+        self.cases.step(delta)
 
     @Slot()
-    def _search_now(self) -> None:
-        self.reload(replace(self.model.query, text=self.search.text()))
-
-    @Slot(int)
-    def _sort_by(self, column: int) -> None:
-        header = self.table.horizontalHeader()
-        query = self.model.sort_query(column, header.sortIndicatorOrder())
-        if query is None:
+    def focus_search(self) -> None:
+        if self.pages.currentWidget() is self.knowledge:
+            self.knowledge.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.knowledge.search.selectAll()
             return
-        self.reload(query)
+        if self.pages.currentWidget() is not self.case_splitter:
+            self.navigate(NAV_ALL_CASES)
+        self.cases.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.cases.search.selectAll()
 
-    # -- start-up ---------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            not self.painted
-            and self._loaded_once
-            and watched is self.table.viewport()
-            and event.type() == QEvent.Type.Paint
-        ):
-            self.painted = True
-            # after this paint is done: first_paint, then the deferred start-up work
-            QTimer.singleShot(0, self._after_first_paint)
-        return super().eventFilter(watched, event)
+    # -- actions -------------------------------------------------------------------------------
+    @Slot()
+    def new_case(self) -> IntakeDialog:
+        dialog = IntakeDialog(self.cases_service, self.catalog, self.drafts, self)
+        dialog.created.connect(self._case_created)
+        dialog.open()
+        self.intake_dialog = dialog
+        return dialog
 
+    def _case_created(self, case_id: str) -> None:
+        self.navigate(NAV_ALL_CASES if self.nav.currentRow() != NAV_MY_CASES else NAV_MY_CASES)
+        self.case_file.load(case_id)
+        self.cases.reload()
+
+    @Slot()
+    def new_note(self) -> None:
+        if self.case_file.case is None:
+            self.statusBar().showMessage(self.tr("Open a case first."), 4000)
+            return
+        self.pages.setCurrentWidget(self.case_splitter)
+        self.case_file.tabs.setCurrentWidget(self.case_file.timeline)
+        self.case_file.timeline.composer.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @Slot()
+    def toggle_visit(self) -> None:
+        """Start (arrive at) the visit in progress or a new one; leave if on site."""
+        panel = self.case_file.visit_panel
+        if self.case_file.case is None:
+            self.statusBar().showMessage(self.tr("Open a case first."), 4000)
+            return
+        self.pages.setCurrentWidget(self.case_splitter)
+        self.case_file.tabs.setCurrentWidget(panel)
+        visit = panel._visit
+        if visit is not None and visit.status is VisitStatus.ON_SITE:
+            panel.leave()
+        elif visit is not None and visit.status in (VisitStatus.PLANNED, VisitStatus.TRAVELLING):
+            panel.arrive()
+        else:
+            try:
+                planned = self.visits_service.plan_visit(self.case_file.case.id)
+                self.visits_service.arrive(planned.id)
+            except FieldSupportError as exc:
+                self.jobs.show_error(exc)
+                return
+            panel._visit = planned
+            self.case_file.refresh()
+
+    def article_from_case(self, case_id: str) -> None:
+        try:
+            draft = self.knowledge_service.draft_from_case(case_id)
+        except FieldSupportError as exc:
+            self.jobs.show_error(exc)
+            return
+        self.navigate(NAV_KNOWLEDGE)
+        self.knowledge.edit(draft)
+
+    # -- start-up and closing ----------------------------------------------------------------
     @Slot()
     def _after_first_paint(self) -> None:
         self.first_paint.emit()
         backups = self.workspace.backups_dir
-        self._run(lambda _task: prune_backups(backups), lambda _removed: None)
+        self.jobs.run(lambda _task: prune_backups(backups), lambda _removed: None)
 
-    def closeEvent(self, event: Any) -> None:
+    def ask_close(self, unsaved: list[str]) -> bool:
+        """Ask whether to close with typed input that is not a record yet."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Close FieldSupport"),
+            self.tr("Not added yet: {0}. Close anyway?").format("; ".join(unsaved)),
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Close
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        saved = self.case_file.save_all()
+        unsaved = self.case_file.unsaved_work()
+        if not saved:
+            unsaved.append(self.tr("edits that could not be saved (see the message)"))
+        if unsaved and not self.ask_close(unsaved):
+            event.ignore()
+            return
+        save_window(self, self._splitters(), self._headers())
         # let running jobs finish: they hold database connections of this workspace
-        from PySide6.QtCore import QThreadPool
-
         QThreadPool.globalInstance().waitForDone(10_000)
         super().closeEvent(event)

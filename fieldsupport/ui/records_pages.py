@@ -1,0 +1,130 @@
+"""Pages listing what exists on this device: custom solutions, training sessions, and the
+sync state. Their editors and the sync client come with their own features."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from fieldsupport.services.catalog import CatalogService, SolutionRow, TrainingRow
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.widgets import format_time
+
+
+class _TablePage(QWidget):
+    loaded = Signal(int)
+
+    def __init__(self, name: str, headers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(name)
+        self.jobs = JobRunner(self)
+        self.summary = QLabel(self)
+        self.table = QTableWidget(0, len(headers), self)
+        self.table.setAccessibleName(name)
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        self._loaded = False
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._loaded:
+            self._loaded = True
+            self.reload()
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def _fill(self, rows: list[list[str]]) -> None:
+        self.table.setRowCount(0)
+        for cells in rows:
+            index = self.table.rowCount()
+            self.table.insertRow(index)
+            for column, text in enumerate(cells):
+                self.table.setItem(index, column, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.loaded.emit(len(rows))
+
+
+class SolutionsPage(_TablePage):
+    def __init__(self, catalog: CatalogService, parent: QWidget | None = None) -> None:
+        super().__init__(
+            self.tr("Custom solutions"),
+            [self.tr(h) for h in ("Title", "Version", "Status", "Product", "Target process")],
+            parent,
+        )
+        self._catalog = catalog
+
+    def reload(self) -> None:
+        catalog = self._catalog
+        self.jobs.run(lambda _t: catalog.solutions(), self._show)
+
+    def _show(self, rows: list[SolutionRow]) -> None:
+        self.summary.setText(
+            self.tr("{0} custom solution versions on this device.").format(len(rows))
+        )
+        self._fill(
+            [
+                [
+                    r.title,
+                    str(r.version),
+                    self.tr(r.status.value.replace("_", " ")),
+                    r.product or "",
+                    r.target_process or "",
+                ]
+                for r in rows
+            ]
+        )
+
+
+class TrainingPage(_TablePage):
+    def __init__(self, catalog: CatalogService, parent: QWidget | None = None) -> None:
+        super().__init__(
+            self.tr("Training sessions"),
+            [self.tr(h) for h in ("Topic", "Customer", "Start", "Minutes", "Attendees")],
+            parent,
+        )
+        self._catalog = catalog
+
+    def reload(self) -> None:
+        catalog = self._catalog
+        self.jobs.run(lambda _t: catalog.training_sessions(), self._show)
+
+    def _show(self, rows: list[TrainingRow]) -> None:
+        self.summary.setText(self.tr("{0} training sessions on this device.").format(len(rows)))
+        self._fill(
+            [
+                [
+                    r.topic,
+                    r.customer,
+                    format_time(r.started_at),
+                    str(r.duration_minutes),
+                    str(r.attendees),
+                ]
+                for r in rows
+            ]
+        )
+
+
+class SyncPage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Sync"))
+        self.state = QLabel(
+            self.tr(
+                "This device is not connected to a central server. Everything you record is "
+                "kept in this workspace and will be sent when the device is connected."
+            ),
+            self,
+        )
+        self.state.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.state)
+        layout.addStretch(1)

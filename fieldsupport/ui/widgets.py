@@ -1,0 +1,94 @@
+"""Small shared widgets and formatting: touch-sized controls, inline messages, times."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+
+from fieldsupport.services.validation import TEXT_LEN
+
+# Smallest height of anything a finger has to hit on a tablet (about 7 mm at 110 dpi).
+TOUCH_HEIGHT = 34
+
+
+def touch_button(text: str, parent: QWidget | None = None, *, accessible: str = "") -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setMinimumHeight(TOUCH_HEIGHT)
+    button.setAccessibleName(accessible or text.replace("&", ""))
+    return button
+
+
+class InlineMessage(QLabel):
+    """A one-line message under a form: red for errors, hidden when empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAccessibleName(self.tr("Message"))
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self.setStyleSheet("color: #b3261e; font-weight: 600;")
+        self.setText(text)
+        self.show()
+
+    def show_info(self, text: str) -> None:
+        self.setStyleSheet("color: #1f6f43;")
+        self.setText(text)
+        self.show()
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+class BoundedTextEdit(QPlainTextEdit):
+    """Plain text that refuses input beyond ``max_chars`` (a 10 MB paste is cut, and
+    ``truncated`` says so, instead of freezing the layout or failing at save time)."""
+
+    def __init__(self, parent: QWidget | None = None, *, max_chars: int = TEXT_LEN) -> None:
+        super().__init__(parent)
+        self.max_chars = max_chars
+        self.truncated = False
+        self.setTabChangesFocus(True)  # Tab moves on to the next field, as in a form
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        text = source.text()
+        room = self.max_chars - len(self.toPlainText()) + len(self.textCursor().selectedText())
+        if len(text) > room:
+            self.truncated = True
+            text = text[: max(room, 0)]
+        self.textCursor().insertText(text)
+
+
+def format_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def format_duration(value: timedelta) -> str:
+    """``1 d 3 h``, ``3 h 05 min``, ``-2 h 10 min`` (overdue)."""
+    total = int(value.total_seconds() // 60)
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    return f"{sign}{minutes} min"
+
+
+def format_clock(seconds: int) -> str:
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
