@@ -116,6 +116,9 @@ def main() -> int:
         workspace_path = bench_demo(figures, Path(tmp), args.cases)
         bench_case_list(figures, workspace_path)
         bench_first_paint(figures, workspace_path)
+        from workbench import bench_workbench  # Qt in this process only after the others
+
+        bench_workbench(figures.add, workspace_path)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -206,9 +206,12 @@ class Workspace:
 
     # -- settings ---------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
+        settings = Setting.__table__  # Core: see _ensure_device_identity
         with self.transaction() as session:
-            row = session.get(Setting, key)
-            return default if row is None else row.value
+            row = session.execute(
+                select(settings.c.value).where(settings.c.key == key)
+            ).one_or_none()
+            return default if row is None else row[0]
 
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as session:
@@ -227,18 +230,20 @@ class Workspace:
         return str(self.get_setting("device_code"))
 
     def _ensure_device_identity(self) -> None:
+        # Core statements on the settings table: the first ORM query configures every
+        # mapper (~0.1 s), which start-up leaves to the first background query instead.
+        settings = Setting.__table__
         with self.transaction() as session:
-            existing = {
-                s.key: s.value
-                for s in session.scalars(
-                    select(Setting).where(Setting.key.in_(["device_id", "device_code"]))
-                )
-            }
+            existing = set(
+                session.execute(
+                    select(settings.c.key).where(settings.c.key.in_(["device_id", "device_code"]))
+                ).scalars()
+            )
             if "device_id" not in existing:
-                session.add(Setting(key="device_id", value=str(uuid.uuid4())))
+                session.execute(insert(settings).values(key="device_id", value=str(uuid.uuid4())))
             if "device_code" not in existing:
                 code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
-                session.add(Setting(key="device_code", value=code))
+                session.execute(insert(settings).values(key="device_code", value=code))
 
 
 def _prepare_folder(root: Path) -> None:

@@ -28,6 +28,10 @@ def test_revision_chain_is_linear() -> None:
     for parent, child in itertools.pairwise(ids):
         assert script.get_revision(child).down_revision == parent
     assert revisions[-1].down_revision is None
+    # start-up reads the revisions from the file names: they must agree with Alembic
+    assert migrate.known_revisions() == set(ids)
+    assert migrate.head_revision() == script.get_current_head() == ids[-1]
+    assert ids == sorted(ids)  # numbered in chain order
 
 
 def _migrated(tmp_path: Path, revision: str = "head") -> Path:

@@ -25,7 +25,7 @@ from fieldsupport.ui.case_table_model import COLUMNS, PAGE_SIZE, CaseTableModel,
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.widgets import TOUCH_HEIGHT
 
-SEARCH_DEBOUNCE_MS = 250
+FULL_LIST_DEBOUNCE_MS = 300
 # "Open" is the default status filter: a field engineer's list is the work still to do.
 _OPEN = "open"
 
@@ -35,6 +35,8 @@ class CaseListPage(QWidget):
     first_paint = Signal()
     #: emitted whenever a (re)load of the list has been applied, with the row count
     cases_loaded = Signal(int)
+    #: emitted when new rows are shown (the first page of a query, or the full list)
+    rows_shown = Signal()
     #: the user opened a case (double click, Enter, or moving the selection)
     case_selected = Signal(str)
 
@@ -128,11 +130,11 @@ class CaseListPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count_label)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
+        self._pending_full: tuple[int, CaseQuery] = (0, CaseQuery())
+        self._full_list_timer = QTimer(self)
+        self._full_list_timer.setSingleShot(True)
+        self._full_list_timer.timeout.connect(self._load_full_list)
+        self.search.textChanged.connect(self._search_typed)
         for combo in (self.status_filter, self.type_filter, self.priority_filter, self.sla_filter):
             combo.currentIndexChanged.connect(self.apply_filters)
         self.mine.toggled.connect(self.apply_filters)
@@ -174,10 +176,15 @@ class CaseListPage(QWidget):
 
     @Slot()
     def apply_filters(self) -> None:
-        self._debounce.stop()
         self.reload(self.current_query())
 
-    def reload(self, query: CaseQuery | None = None) -> None:
+    @Slot()
+    def _search_typed(self) -> None:
+        # the first page at once (a keystroke shows rows in tens of milliseconds); the full
+        # id list, which can take half a second, only once typing pauses
+        self.reload(self.current_query(), full_list_delay_ms=FULL_LIST_DEBOUNCE_MS)
+
+    def reload(self, query: CaseQuery | None = None, *, full_list_delay_ms: int = 0) -> None:
         """Load the cases of ``query`` in workers; apply them on the GUI thread.
 
         Two jobs: the first page alone (shown at once) and the full id list (half a second
@@ -191,6 +198,15 @@ class CaseListPage(QWidget):
             lambda _task: model.prepare(query, limit=PAGE_SIZE),
             lambda prepared: self._apply_loaded(generation, prepared),
         )
+        self._pending_full = (generation, query)
+        self._full_list_timer.start(full_list_delay_ms)
+
+    @Slot()
+    def _load_full_list(self) -> None:
+        generation, query = self._pending_full
+        if generation != self._generation:
+            return
+        model = self.model
         self.jobs.run(
             lambda _task: model.prepare(query),
             lambda prepared: self._apply_loaded(generation, prepared),
@@ -209,6 +225,7 @@ class CaseListPage(QWidget):
             row = self.model.row_of(selected)
             if row is not None:
                 self.table.selectRow(row)
+        self.rows_shown.emit()
         if prepared.complete:
             self._complete_generation = generation
             count = self.model.rowCount()

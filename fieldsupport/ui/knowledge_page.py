@@ -168,6 +168,8 @@ class KnowledgePage(QWidget):
                 )
             self.results.setHtml("".join(blocks))
         self.hits = hits
+        if hits and (self.article is None or self.article.id not in {h.id for h in hits}):
+            self.show_article(hits[0].id)  # the best match, without another click
         self.results_shown.emit(len(hits))
 
     @Slot(QUrl)

@@ -84,7 +84,7 @@ class VisitPanel(QWidget):
 
         self.visit_list = QListWidget(self)
         self.visit_list.setAccessibleName(self.tr("Visits of this case"))
-        self.visit_list.setMaximumHeight(96)
+        self.visit_list.setMaximumHeight(72)
         self.visit_list.currentRowChanged.connect(self._visit_chosen)
         self.new_visit = touch_button(self.tr("New visit"), self)
         self.new_visit.clicked.connect(self.plan_visit)
