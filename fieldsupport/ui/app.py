@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QThreadPool, QTimer
+from PySide6.QtCore import QCoreApplication, QLocale, QThreadPool, QTimer, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -29,10 +29,30 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("FieldSupport")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(argv if argv is not None else sys.argv[:1])
+    install_translator(app, QLocale.system().name())
     icon = resource_path("icons/fieldsupport.svg")
     if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))
     return app
+
+
+def install_translator(
+    app: QCoreApplication, locale_name: str, directory: Path | None = None
+) -> QTranslator | None:
+    """Load ``fieldsupport_<locale>.qm`` (e.g. ``de_AT``, falling back to ``de``) from
+    ``resources/translations`` when it exists; English needs none."""
+    folder = directory
+    if folder is None:
+        marker = resource_path("translations/README.md")
+        folder = marker.parent if marker else None
+    if folder is None:
+        return None
+    translator = QTranslator(app)
+    # QTranslator.load tries fieldsupport_de_AT.qm, then fieldsupport_de.qm
+    if not translator.load(f"fieldsupport_{locale_name}", str(folder)):
+        return None
+    app.installTranslator(translator)
+    return translator
 
 
 def run_app(workspace_path: str | None) -> int:
