@@ -26,6 +26,12 @@ def _next_counter(session: Session, key: str, step: int = 1) -> int:
     return value
 
 
+def next_in_sequence(session: Session, key: str) -> int:
+    """The next number of a per-device sequence (RMA numbers, report numbers...), allocated
+    in the caller's transaction."""
+    return _next_counter(session, key)
+
+
 def device_code(session: Session) -> str:
     row = session.get(Setting, "device_code")
     if row is None:

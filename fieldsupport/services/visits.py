@@ -221,35 +221,16 @@ class VisitService:
         phase: MeasurementPhase | str = MeasurementPhase.DURING,
         measured_at: datetime | None = None,
         note: str | None = None,
+        application_record_id: str | None = None,
     ) -> bool:
         """Record a measurement; returns whether it is within its limits."""
-        label = require_text(name, "measurement name")
-        number = finite(value, "value")
-        low = finite(lower_limit, "lower limit") if lower_limit is not None else None
-        high = finite(upper_limit, "upper limit") if upper_limit is not None else None
-        if low is not None and high is not None and low > high:
-            raise ValidationError("The lower limit is above the upper limit.", field="lower_limit")
-        when = require_aware(measured_at, "measured at") if measured_at else utcnow()
-        # a number without its unit is ambiguous in a report (bar or psi? °C or °F?)
-        unit_text = optional_text(unit, "unit", max_len=SHORT_LEN)
-        if unit_text is None:
-            raise ValidationError(
-                f"Enter the unit of {label} (for a value without a unit, such as pH, enter "
-                "its scale, e.g. 'pH', or '-').",
-                field="unit",
-            )
+        fields = measurement_fields(
+            name, value, unit, lower_limit, upper_limit, phase, measured_at, note
+        )
         with self.workspace.transaction() as session:
             visit = get_live(session, Visit, visit_id, "visit")
             measurement = Measurement(
-                visit_id=visit.id,
-                name=label,
-                value=number,
-                unit=unit_text,
-                lower_limit=low,
-                upper_limit=high,
-                phase=parse_enum(MeasurementPhase, phase, "phase"),
-                measured_at=when,
-                note=optional_text(note, "note"),
+                visit_id=visit.id, application_record_id=application_record_id, **fields
             )
             session.add(measurement)
             return measurement.within_limits
@@ -374,6 +355,45 @@ class VisitService:
         if visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
             raise ValidationError("This visit is finished; it can no longer be changed.")
         return visit
+
+
+def measurement_fields(
+    name: str,
+    value: float,
+    unit: str | None,
+    lower_limit: float | None,
+    upper_limit: float | None,
+    phase: MeasurementPhase | str,
+    measured_at: datetime | None,
+    note: str | None,
+) -> dict[str, object]:
+    """A measurement's checked fields (shared with the application records' process
+    measurements)."""
+    label = require_text(name, "measurement name")
+    number = finite(value, "value")
+    low = finite(lower_limit, "lower limit") if lower_limit is not None else None
+    high = finite(upper_limit, "upper limit") if upper_limit is not None else None
+    if low is not None and high is not None and low > high:
+        raise ValidationError("The lower limit is above the upper limit.", field="lower_limit")
+    when = require_aware(measured_at, "measured at") if measured_at else utcnow()
+    # a number without its unit is ambiguous in a report (bar or psi? °C or °F?)
+    unit_text = optional_text(unit, "unit", max_len=SHORT_LEN)
+    if unit_text is None:
+        raise ValidationError(
+            f"Enter the unit of {label} (for a value without a unit, such as pH, enter "
+            "its scale, e.g. 'pH', or '-').",
+            field="unit",
+        )
+    return {
+        "name": label,
+        "value": number,
+        "unit": unit_text,
+        "lower_limit": low,
+        "upper_limit": high,
+        "phase": parse_enum(MeasurementPhase, phase, "phase"),
+        "measured_at": when,
+        "note": optional_text(note, "note"),
+    }
 
 
 def _view(session: Session, visit: Visit) -> VisitView:
