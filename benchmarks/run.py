@@ -78,11 +78,14 @@ def bench_case_list(figures: Figures, workspace_path: Path) -> None:
         figures.add("case_page_bottom", _median_seconds(lambda: page(deep), 5) * 1000, "ms")
 
 
-def bench_first_paint(figures: Figures, workspace_path: Path, repeat: int = 3) -> None:
-    """Process start to the case table painted with rows, offscreen, as a user starts it."""
-    wall: list[float] = []
+def bench_first_paint(figures: Figures, workspace_path: Path, repeat: int = 5) -> None:
+    """Process start to (1) a window painted and (2) the case table painted with rows,
+    offscreen, as a user starts the app. The first run warms the disk cache and is not
+    counted ("warm" start)."""
+    window: list[float] = []
+    rows: list[float] = []
     inside: list[float] = []
-    for _ in range(repeat):
+    for attempt in range(repeat + 1):
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / "probe.json"
             env = {
@@ -90,19 +93,22 @@ def bench_first_paint(figures: Figures, workspace_path: Path, repeat: int = 3) -
                 "QT_QPA_PLATFORM": "offscreen",
                 "FIELDSUPPORT_STARTUP_PROBE": str(probe),
             }
-            started = time.perf_counter()
+            launched = time.time()
             process = subprocess.Popen(
                 [sys.executable, "-m", "fieldsupport", "--workspace", str(workspace_path)],
                 env=env,
             )
-            while not probe.exists() and process.poll() is None:
-                time.sleep(0.005)
-            wall.append(time.perf_counter() - started)
-            process.wait(timeout=60)
+            process.wait(timeout=120)
             if not probe.exists():
                 raise SystemExit(f"the app exited ({process.returncode}) before painting")
-            inside.append(json.loads(probe.read_text())["first_paint_s"])
-    figures.add("first_paint_from_launch", statistics.median(wall) * 1000, "ms")
+            timings = json.loads(probe.read_text())
+            if attempt == 0:
+                continue
+            window.append(timings["window_painted_at"] - launched)
+            rows.append(timings["first_paint_at"] - launched)
+            inside.append(timings["first_paint_s"])
+    figures.add("window_painted_from_launch", statistics.median(window) * 1000, "ms")
+    figures.add("first_paint_from_launch", statistics.median(rows) * 1000, "ms")
     figures.add("first_paint_after_qapplication", statistics.median(inside) * 1000, "ms")
 
 

@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QThreadPool, QTimer, QTranslator
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QLocale, Qt, QThreadPool, QTimer, QTranslator
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from fieldsupport import __version__
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.resources import resource_path
-from fieldsupport.workspace import Workspace
 
 # Diagnostics for benchmarks/: write start-up timings to this file and quit after first paint.
 STARTUP_PROBE_ENV = "FIELDSUPPORT_STARTUP_PROBE"
@@ -55,28 +54,75 @@ def install_translator(
     return translator
 
 
+def _splash(app: QApplication) -> QLabel:
+    """A window on screen within a few hundred milliseconds of launch, painted before the
+    data layer (SQLAlchemy, the models: half a second of imports) is loaded."""
+    pixmap = QPixmap(460, 150)
+    pixmap.fill(QColor("#f4f6f8"))
+    painter = QPainter(pixmap)
+    icon = resource_path("icons/fieldsupport.svg")
+    if icon is not None:
+        QIcon(str(icon)).paint(painter, 24, 35, 80, 80)
+    painter.setPen(QColor("#1d2b36"))
+    font = painter.font()
+    font.setPointSize(16)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(124, 68, "FieldSupport")
+    font.setPointSize(10)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.drawText(124, 96, QCoreApplication.translate("app", "Opening your workspace…"))
+    painter.end()
+    # a plain frameless label: QSplashScreen.show() waits up to a second for the window
+    # manager to expose it, which is the opposite of what a splash is for
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setPixmap(pixmap)
+    splash.setAccessibleName(QCoreApplication.translate("app", "FieldSupport is starting"))
+    splash.show()
+    splash.repaint()
+    app.processEvents()
+    return splash
+
+
 def run_app(workspace_path: str | None) -> int:
     started = time.perf_counter()
     app = make_application()
+    splash = _splash(app)
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    timings: dict[str, float | bool] = {
+        "window_painted_at": time.time(),
+        "window_painted_s": time.perf_counter() - started,
+        # the point of the splash: nothing of the data layer was needed to paint it
+        "data_layer_loaded_after_window": "sqlalchemy" not in sys.modules,
+    }
+    from fieldsupport.workspace import Workspace  # the data layer, after the first paint
+
     try:
         workspace = Workspace.open(workspace_path)
     except FieldSupportError as exc:
+        splash.close()
         QMessageBox.critical(None, QCoreApplication.translate("app", "FieldSupport"), str(exc))
         return 1
-    from fieldsupport.ui.main_window import MainWindow  # after the workspace: fail fast
+    from fieldsupport.ui.main_window import MainWindow
 
     try:
         window = MainWindow(workspace)
-        probe = os.environ.get(STARTUP_PROBE_ENV)
         if probe:
-            window.first_paint.connect(lambda: _write_probe(Path(probe), started, app))
+            window.first_paint.connect(lambda: _write_probe(Path(probe), started, timings, app))
         window.show()
+        splash.close()
         return app.exec()
     finally:
         QThreadPool.globalInstance().waitForDone(10_000)
         workspace.close()
 
 
-def _write_probe(path: Path, started: float, app: QApplication) -> None:
-    path.write_text(json.dumps({"first_paint_s": time.perf_counter() - started}), encoding="utf-8")
+def _write_probe(
+    path: Path, started: float, timings: dict[str, float | bool], app: QApplication
+) -> None:
+    timings["first_paint_s"] = time.perf_counter() - started
+    timings["first_paint_at"] = time.time()
+    path.write_text(json.dumps(timings), encoding="utf-8")
     QTimer.singleShot(0, app.quit)
