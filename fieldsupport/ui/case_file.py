@@ -24,15 +24,21 @@ from PySide6.QtWidgets import (
 )
 
 from fieldsupport.errors import ConflictError, FieldSupportError
+from fieldsupport.models.enums import VisitStatus
+from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CaseRecords, CatalogService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import DOCUMENTABLE_STATUSES
+from fieldsupport.services.solutions import SolutionService
+from fieldsupport.services.training import TrainingService
 from fieldsupport.services.views import CaseDetail, CaseRow, VisitView
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.action_dialog import ActionDialog, needs_form
 from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.solutions_tab import SolutionsTab
 from fieldsupport.ui.timeline_tab import TimelineTab
+from fieldsupport.ui.training_tab import TrainingTab
 from fieldsupport.ui.visit_panel import VisitPanel
 from fieldsupport.ui.widgets import (
     BoundedTextEdit,
@@ -108,10 +114,20 @@ class CaseFileView(QWidget):
         self.visit_panel = VisitPanel(visits, self)
         self.visit_panel.visit_changed.connect(self.refresh)
         self.tabs.addTab(self.visit_panel, self.tr("Visits"))
-        self.solutions_list = self._list(self.tr("Custom solutions applied"))
-        self.tabs.addTab(self.solutions_list, self.tr("Solutions"))
-        self.training_list = self._list(self.tr("Training sessions"))
-        self.tabs.addTab(self.training_list, self.tr("Training"))
+        workspace = cases.workspace
+        self.solutions_tab = SolutionsTab(
+            SolutionService(workspace, user_id=cases.user_id),
+            ApplicationService(workspace, user_id=cases.user_id),
+            catalog,
+            self,
+        )
+        self.solutions_tab.changed.connect(self.refresh)
+        self.tabs.addTab(self.solutions_tab, self.tr("Solutions"))
+        self.training_tab = TrainingTab(
+            TrainingService(workspace, user_id=cases.user_id), catalog, self
+        )
+        self.training_tab.changed.connect(self.refresh)
+        self.tabs.addTab(self.training_tab, self.tr("Training"))
         self.photos_label = QLabel(self)
         self.photos_label.setAccessibleName(self.tr("Photos"))
         self.photos_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -221,6 +237,11 @@ class CaseFileView(QWidget):
         self._show_overview(case, same_case)
         self.timeline.show_case(case.id, case.events)
         self.visit_panel.show_case(case.id, data.visits)
+        on_site = [v.id for v in data.visits if v.status is VisitStatus.ON_SITE]
+        self.solutions_tab.show_case(
+            case.id, on_site[0] if on_site else None, data.records.applications
+        )
+        self.training_tab.show_case(case.id, case.customer_id)
         self._show_records(data.records)
         self._show_history(data.history)
         self.case_loaded.emit(case.id)
@@ -339,29 +360,6 @@ class CaseFileView(QWidget):
         self.resolution.setText(escape(case.resolution or "—"))
 
     def _show_records(self, records: CaseRecords) -> None:
-        self.solutions_list.clear()
-        for app in records.applications:
-            outcome = (
-                self.tr(app.outcome.value.replace("_", " "))
-                if app.outcome
-                else self.tr("in progress")
-            )
-            deviation = self.tr(" — deviation") if app.has_deviation else ""
-            when = format_time(app.applied_at)
-            self.solutions_list.addItem(
-                f"{app.solution} v{app.version} — {when} — {outcome}{deviation}"
-            )
-        if not records.applications:
-            self.solutions_list.addItem(self.tr("No custom solution applied on this case yet."))
-        self.training_list.clear()
-        for t in records.training:
-            self.training_list.addItem(
-                self.tr("{0} — {1}, {2} min, {3} attendees").format(
-                    t.topic, format_time(t.started_at), t.duration_minutes, t.attendees
-                )
-            )
-        if not records.training:
-            self.training_list.addItem(self.tr("No training logged on this case."))
         self.photos_label.setText(self.tr("{0} photos on this case.").format(records.photo_count))
         self.reports_list.clear()
         for r in records.reports:

@@ -1,0 +1,229 @@
+"""The case file's Training tab: sessions given on this case, a compact form for a new one,
+and the attendance list (quick add, pick from the customer's contacts, sign-off, assessment)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from PySide6.QtCore import QDateTime, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldsupport.errors import FieldSupportError
+from fieldsupport.models.enums import AssessmentResult
+from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.training import TrainingService, TrainingView
+from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
+
+
+def _line(parent: QWidget, name: str) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setAccessibleName(name)
+    edit.setPlaceholderText(name)
+    edit.setMinimumHeight(TOUCH_HEIGHT)
+    return edit
+
+
+class TrainingTab(QWidget):
+    changed = Signal()
+
+    def __init__(
+        self, training: TrainingService, catalog: CatalogService, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._training, self._catalog = training, catalog
+        self._case_id: str | None = None
+        self._customer_id: str | None = None
+        self.current: TrainingView | None = None
+        self.sessions = QListWidget(self)
+        self.sessions.setAccessibleName(self.tr("Training sessions of this case"))
+        self.sessions.setMaximumHeight(90)
+        self.sessions.currentRowChanged.connect(self._session_chosen)
+        self.topic = _line(self, self.tr("Topic"))
+        self.start = QDateTimeEdit(self)
+        self.start.setAccessibleName(self.tr("Training start"))
+        self.start.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.start.setCalendarPopup(True)
+        self.start.setMinimumHeight(TOUCH_HEIGHT)
+        self.duration = QSpinBox(self)
+        self.duration.setAccessibleName(self.tr("Duration in minutes"))
+        self.duration.setRange(1, 5 * 24 * 60)
+        self.duration.setValue(60)
+        self.duration.setSuffix(self.tr(" min"))
+        self.duration.setMinimumHeight(TOUCH_HEIGHT)
+        self.materials = _line(self, self.tr("Materials used"))
+        self.create_button = touch_button(self.tr("New session"), self)
+        self.create_button.clicked.connect(self.create_session)
+
+        self.attendees = QTableWidget(0, 5, self)
+        self.attendees.setAccessibleName(self.tr("Attendance list"))
+        self.attendees.setHorizontalHeaderLabels(
+            [self.tr(h) for h in ("Name", "Role", "Company", "Signed off", "Assessment")]
+        )
+        self.attendees.verticalHeader().setVisible(False)
+        self.attendees.horizontalHeader().setStretchLastSection(True)
+        self.attendees.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.name = _line(self, self.tr("Attendee name"))
+        self.role = _line(self, self.tr("Attendee role"))
+        self.add_button = touch_button(self.tr("Add attendee"), self)
+        self.add_button.clicked.connect(self.quick_add)
+        self.contacts = QComboBox(self)
+        self.contacts.setAccessibleName(self.tr("Customer contacts"))
+        self.contacts.setMinimumHeight(TOUCH_HEIGHT)
+        self.pick_button = touch_button(self.tr("Add contact"), self)
+        self.pick_button.clicked.connect(self.add_contact)
+        self.message = InlineMessage(self)
+
+        form = QGridLayout()
+        form.addWidget(self.topic, 0, 0, 1, 2)
+        form.addWidget(self.start, 0, 2)
+        form.addWidget(self.duration, 0, 3)
+        form.addWidget(self.materials, 1, 0, 1, 3)
+        form.addWidget(self.create_button, 1, 3)
+        add = QHBoxLayout()
+        add.addWidget(self.name, 2)
+        add.addWidget(self.role, 1)
+        add.addWidget(self.add_button)
+        add.addWidget(self.contacts, 2)
+        add.addWidget(self.pick_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.sessions)
+        layout.addLayout(form)
+        layout.addWidget(self.attendees, 1)
+        layout.addLayout(add)
+        layout.addWidget(self.message)
+
+    def show_case(self, case_id: str, customer_id: str) -> None:
+        changed_case = case_id != self._case_id
+        self._case_id, self._customer_id = case_id, customer_id
+        keep = self.current.id if self.current and not changed_case else None
+        self.sessions.blockSignals(True)
+        self.sessions.clear()
+        sessions = self._training.of_case(case_id)
+        for s in sessions:
+            item = QListWidgetItem(
+                self.tr("{0} — {1}, {2} min, {3} attendees").format(
+                    s.topic, format_time(s.started_at), s.duration_minutes, len(s.attendees)
+                )
+            )
+            item.setData(Qt.ItemDataRole.UserRole, s.id)
+            self.sessions.addItem(item)
+        self.sessions.blockSignals(False)
+        if changed_case:
+            self.start.setDateTime(QDateTime.currentDateTime())
+            self.contacts.clear()
+            for contact_id, name in self._catalog.contacts(customer_id):
+                self.contacts.addItem(name, contact_id)
+        ids = [s.id for s in sessions]
+        row = ids.index(keep) if keep in ids else len(ids) - 1
+        self.sessions.setCurrentRow(row)
+        self._session_chosen(row)
+
+    @Slot(int)
+    def _session_chosen(self, row: int) -> None:
+        item = self.sessions.item(row) if row >= 0 else None
+        self.current = self._training.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
+        for widget in (self.add_button, self.pick_button, self.name, self.role, self.contacts):
+            widget.setEnabled(self.current is not None)
+        self._fill_attendees()
+
+    def _fill_attendees(self) -> None:
+        self.attendees.setRowCount(0)
+        if self.current is None:
+            return
+        for a in self.current.attendees:
+            row = self.attendees.rowCount()
+            self.attendees.insertRow(row)
+            for column, text in enumerate((a.name, a.role or "", a.company or "")):
+                self.attendees.setItem(row, column, QTableWidgetItem(text))
+            tick = QCheckBox(self)
+            tick.setAccessibleName(self.tr("{0} signed off").format(a.name))
+            tick.setChecked(a.signed_off)
+            tick.setEnabled(not a.signed_off)  # a sign-off is not taken back
+            tick.toggled.connect(lambda on, aid=a.id: on and self._sign_off(aid))
+            self.attendees.setCellWidget(row, 3, tick)
+            result = QComboBox(self)
+            result.setAccessibleName(self.tr("Assessment of {0}").format(a.name))
+            for value in AssessmentResult:
+                result.addItem(self.tr(value.value.replace("_", " ")), value.value)
+            result.setCurrentIndex(result.findData(a.assessment.value))
+            result.activated.connect(lambda _i, aid=a.id, box=result: self._assess(aid, box))
+            self.attendees.setCellWidget(row, 4, result)
+
+    def _run(self, call: object) -> bool:
+        try:
+            call()  # type: ignore[operator]
+        except FieldSupportError as exc:
+            self.message.show_error(str(exc))
+            return False
+        self.message.clear_message()
+        return True
+
+    @Slot()
+    def create_session(self) -> None:
+        if self._case_id is None:
+            return
+        start = self.start.dateTime().toPython().astimezone().astimezone(UTC)
+        case_id = self._case_id
+        if self._run(
+            lambda: self._training.create_session(
+                topic=self.topic.text(),
+                started_at=start,
+                duration_minutes=self.duration.value(),
+                case_id=case_id,
+                materials=self.materials.text(),
+            )
+        ):
+            self.topic.clear()
+            self.materials.clear()
+            self.current = None
+            self.changed.emit()
+
+    @Slot()
+    def quick_add(self) -> None:
+        if self.current is None:
+            return
+        session_id = self.current.id
+        if self._run(
+            lambda: self._training.add_attendee(session_id, self.name.text(), role=self.role.text())
+        ):
+            self.name.clear()
+            self.role.clear()
+            self._refresh()
+
+    @Slot()
+    def add_contact(self) -> None:
+        contact_id = self.contacts.currentData()
+        if self.current is None or not contact_id:
+            return
+        session_id = self.current.id
+        if self._run(lambda: self._training.add_attendee(session_id, contact_id=contact_id)):
+            self._refresh()
+
+    def _sign_off(self, attendee_id: str) -> None:
+        if self._run(lambda: self._training.sign_off(attendee_id)):
+            self._refresh()
+
+    def _assess(self, attendee_id: str, box: QComboBox) -> None:
+        value = box.currentData()
+        if self._run(lambda: self._training.assess(attendee_id, value)):
+            self._refresh()
+
+    def _refresh(self) -> None:
+        if self.current is not None:
+            self.current = self._training.get(self.current.id)
+            self._fill_attendees()
+        self.changed.emit()

@@ -1,0 +1,136 @@
+"""The assist-process editors in the case file, offscreen: applying a custom solution on a
+visit (planned vs actual, flags, deviation reasons, steps, outcome) and logging training."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from builders import make_refs, open_case
+from pytestqt.qtbot import QtBot
+
+from fieldsupport.models import Contact
+from fieldsupport.models.enums import ApplicationOutcome, AssessmentResult
+from fieldsupport.services.applications import ApplicationService
+from fieldsupport.services.cases import CaseService
+from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, SolutionService, StepSpec
+from fieldsupport.services.training import TrainingService
+from fieldsupport.services.visits import VisitService
+from fieldsupport.ui.case_file import CaseFileView
+from fieldsupport.ui.main_window import MainWindow
+from fieldsupport.workspace import Workspace
+
+
+@pytest.fixture
+def refs(workspace: Workspace) -> dict[str, str]:
+    refs = make_refs(workspace)
+    workspace.set_setting("current_user_id", refs["engineer"])
+    return refs
+
+
+@pytest.fixture
+def window(qtbot: QtBot, workspace: Workspace, refs: dict[str, str]) -> Iterator[MainWindow]:
+    win = MainWindow(workspace)
+    qtbot.addWidget(win)
+    win.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
+        win.show()
+    yield win
+    qtbot.waitUntil(lambda: not win.case_file.jobs.busy, timeout=10_000)
+
+
+def _open(qtbot: QtBot, win: MainWindow, case_id: str) -> CaseFileView:
+    with qtbot.waitSignal(win.case_file.case_loaded, timeout=10_000):
+        win.open_case(case_id)
+    return win.case_file
+
+
+def test_apply_a_solution_on_a_visit(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    solutions = SolutionService(workspace)
+    draft = solutions.create(
+        SolutionDraft(
+            title="Dosing SP-CAL-7",
+            steps=[StepSpec("Flush line"), StepSpec("Set rate")],
+            parameters=[ParameterSpec("Dosing rate", "ml/min", 12, 10, 14)],
+        )
+    )
+    solutions.move(draft.id, "in_review")
+    solutions.move(draft.id, "released")
+    case_id = open_case(CaseService(workspace), refs)
+    visits = VisitService(workspace)
+    visits.arrive(visits.plan_visit(case_id).id)
+    view = _open(qtbot, window, case_id)
+    tab = view.solutions_tab
+    assert not tab.apply_button.isEnabled()  # nothing assigned yet
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        tab.assign_button.click()
+    assert tab.assigned.count() == 1 and tab.apply_button.isEnabled()
+    dialog = tab.apply_selected()
+    assert dialog is not None
+    assert dialog.parameters.item(0, 2).text() == "12"  # planned, from the version
+    rate = dialog.record.parameters[0].parameter_id
+    dialog.actual_edits[rate].setText("0.9 l/h")
+    dialog.save_value(rate)
+    assert "given in l/h" in dialog.message.text()
+    dialog.actual_edits[rate].setText("15,5")
+    dialog.save_value(rate)
+    assert "outside its range: give a deviation reason" in dialog.message.text()
+    assert "b3261e" in dialog.actual_edits[rate].styleSheet()  # flagged at once
+    dialog.complete()
+    assert "give a deviation reason" in dialog.message.text()
+    dialog.reason_edits[rate].setText("Customer raised the line speed.")
+    dialog.save_value(rate)
+    first, second = (s.step_id for s in dialog.record.steps)
+    dialog.step_results[first].setCurrentIndex(1)  # done
+    dialog.save_step(first)
+    dialog.step_results[second].setCurrentIndex(2)  # skipped, without a note
+    dialog.save_step(second)
+    assert "say why" in dialog.message.text()
+    dialog.step_notes[second].setText("Rate already set.")
+    dialog.save_step(second)
+    dialog.outcome.setCurrentIndex(dialog.outcome.findData("successful"))
+    dialog.complete()
+    assert dialog.record.completed and not dialog.complete_button.isEnabled()
+    record = ApplicationService(workspace).get(dialog.record.id)
+    assert record.outcome is ApplicationOutcome.SUCCESSFUL and record.has_deviation
+    qtbot.waitUntil(lambda: tab.records.count() == 1, timeout=10_000)
+    assert "deviation" in tab.records.item(0).text()
+
+
+def test_log_a_training_session(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    with workspace.transaction() as s:
+        s.add(Contact(customer_id=refs["customer"], name="Jan Nowak", role="Shift lead"))
+    case_id = open_case(CaseService(workspace), refs)
+    view = _open(qtbot, window, case_id)
+    tab = view.training_tab
+    assert not tab.add_button.isEnabled()  # no session yet
+    tab.create_session()
+    assert "Topic is required" in tab.message.text()
+    tab.topic.setText("Dosing pump maintenance")
+    tab.duration.setValue(90)
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        tab.create_session()
+    assert tab.sessions.count() == 1 and tab.current is not None
+    tab.name.setText("Ewa Wiśniewska")
+    tab.role.setText("Operator")
+    tab.quick_add()
+    tab.contacts.setCurrentIndex(tab.contacts.findText("Jan Nowak (Shift lead)"))
+    tab.add_contact()
+    assert tab.attendees.rowCount() == 2
+    tab.name.setText("ewa wiśniewska")
+    tab.quick_add()
+    assert "already on the attendance list" in tab.message.text()
+    tab.attendees.cellWidget(1, 3).setChecked(True)  # Jan signs off
+    box = tab.attendees.cellWidget(0, 4)
+    box.setCurrentIndex(box.findData("passed"))
+    box.activated.emit(box.currentIndex())
+    session = TrainingService(workspace).of_case(case_id)[0]
+    assert session.duration_minutes == 90
+    assert [(a.name, a.signed_off, a.assessment) for a in session.attendees] == [
+        ("Ewa Wiśniewska", False, AssessmentResult.PASSED),
+        ("Jan Nowak", True, AssessmentResult.NOT_ASSESSED),
+    ]
