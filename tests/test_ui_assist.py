@@ -134,3 +134,68 @@ def test_log_a_training_session(
         ("Ewa Wiśniewska", False, AssessmentResult.PASSED),
         ("Jan Nowak", True, AssessmentResult.NOT_ASSESSED),
     ]
+
+
+def test_author_release_and_version_a_solution(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    window.nav.setCurrentRow(3)  # Custom solutions
+    page = window.solutions
+    qtbot.waitUntil(lambda: page._loaded and not page.jobs.busy, timeout=10_000)
+    assert page.table.rowCount() == 0
+    editor = page.open_editor(new=True)
+    editor.title.setText("Dosing SP-CAL-7")
+    editor.product.setCurrentIndex(editor.product.findText("Dosing pump DX-100"))
+    editor.add_step.click()
+    editor.steps.item(0, 0).setText("Flush the line")
+    editor.add_parameter.click()
+    for column, text in enumerate(["Dosing rate", "ml/min", "20", "10", "14"]):
+        editor.parameters.item(0, column).setText(text)
+    editor.save()
+    assert "target 20 ml/min is outside its own range" in editor.message.text()
+    editor.parameters.item(0, 2).setText("1x")
+    editor.save()
+    assert "'1x' is not a number" in editor.message.text()
+    editor.parameters.item(0, 2).setText("12")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        editor.save()
+    assert page.table.rowCount() == 1 and page.table.item(0, 2).text() == "draft"
+    page.table.selectRow(0)
+    assert not page.move_buttons["released"].isEnabled()  # review first
+    for status in ("in_review", "released"):
+        with qtbot.waitSignal(page.loaded, timeout=10_000):
+            page.move_buttons[status].click()  # type: ignore[index]
+        page.table.selectRow(0)
+    assert page.table.item(0, 2).text() == "released"
+    viewer = page.open_editor()
+    assert not viewer.save_button.isEnabled() and viewer.title.isReadOnly()
+    viewer.close()
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.version_button.click()
+    versions = sorted(
+        (page.table.item(r, 1).text(), page.table.item(r, 2).text()) for r in range(2)
+    )
+    assert versions == [("1", "released"), ("2", "draft")]
+
+    # an application record with a deviation came back from site: review it
+    v1 = next(r.id for r in page.rows if r.version == 1)
+    case_id = open_case(CaseService(workspace), refs)
+    visits = VisitService(workspace)
+    visit = visits.plan_visit(case_id)
+    visits.arrive(visit.id)
+    apps = ApplicationService(workspace)
+    record = apps.start(visit.id, v1)
+    apps.record_value(record.id, record.parameters[0].parameter_id, 15, "Line speed raised.")
+    apps.record_step(record.id, record.steps[0].step_id, "done")
+    apps.complete(record.id, "partially_successful")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.reload()
+    assert page.review_table.rowCount() == 1 and page.review_table.item(0, 4).text() == "yes"
+    page.mark_reviewed()
+    assert "Choose an application record" in page.message.text()
+    page.review_table.selectRow(0)
+    page.review_comment.setText("Widen the range in version 2.")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.mark_reviewed()
+    assert page.review_table.rowCount() == 0
+    assert apps.get(record.id).review_comment == "Widen the range in version 2."

@@ -98,6 +98,15 @@ class CatalogService:
             )
             return [(r[0], r[1]) for r in rows]
 
+    def products(self) -> list[tuple[str, str]]:
+        with self.workspace.transaction() as session:
+            rows = session.execute(
+                select(Product.id, Product.name)
+                .where(Product.deleted_at.is_(None))
+                .order_by(Product.name)
+            )
+            return [(r[0], r[1]) for r in rows]
+
     def sites(self, customer_id: str) -> list[tuple[str, str]]:
         with self.workspace.transaction() as session:
             rows = session.execute(

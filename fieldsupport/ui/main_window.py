@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import VisitStatus
+from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.case_queries import CaseListService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import KnowledgeService
+from fieldsupport.services.solutions import SolutionService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.store.migrate import prune_backups
 from fieldsupport.ui.case_file import CaseFileView
@@ -34,7 +36,8 @@ from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.knowledge_page import KnowledgePage
-from fieldsupport.ui.records_pages import SolutionsPage, SyncPage, TrainingPage
+from fieldsupport.ui.records_pages import SyncPage, TrainingPage
+from fieldsupport.ui.solutions_page import SolutionsPage
 from fieldsupport.ui.widgets import TOUCH_HEIGHT
 from fieldsupport.ui.window_state import restore_window, save_window
 from fieldsupport.workspace import Workspace
@@ -75,7 +78,11 @@ class MainWindow(QMainWindow):
         self.case_splitter.addWidget(self.case_file)
         self.case_splitter.setSizes([640, 680])
         self.knowledge = KnowledgePage(self.knowledge_service)
-        self.solutions = SolutionsPage(self.catalog)
+        self.solutions = SolutionsPage(
+            self.catalog,
+            SolutionService(workspace, user_id=self.user_id),
+            ApplicationService(workspace, user_id=self.user_id),
+        )
         self.training = TrainingPage(self.catalog)
         self.sync_page = SyncPage()
 

@@ -1,12 +1,11 @@
-"""Pages listing what exists on this device: custom solutions, training sessions, and the
-sync state. Their editors and the sync client come with their own features."""
+"""Pages listing what exists on this device: training sessions and the sync state."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from fieldsupport.services.catalog import CatalogService, SolutionRow, TrainingRow
+from fieldsupport.services.catalog import CatalogService, TrainingRow
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.widgets import format_time
 
@@ -51,37 +50,6 @@ class _TablePage(QWidget):
                 self.table.setItem(index, column, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.loaded.emit(len(rows))
-
-
-class SolutionsPage(_TablePage):
-    def __init__(self, catalog: CatalogService, parent: QWidget | None = None) -> None:
-        super().__init__(
-            self.tr("Custom solutions"),
-            [self.tr(h) for h in ("Title", "Version", "Status", "Product", "Target process")],
-            parent,
-        )
-        self._catalog = catalog
-
-    def reload(self) -> None:
-        catalog = self._catalog
-        self.jobs.run(lambda _t: catalog.solutions(), self._show)
-
-    def _show(self, rows: list[SolutionRow]) -> None:
-        self.summary.setText(
-            self.tr("{0} custom solution versions on this device.").format(len(rows))
-        )
-        self._fill(
-            [
-                [
-                    r.title,
-                    str(r.version),
-                    self.tr(r.status.value.replace("_", " ")),
-                    r.product or "",
-                    r.target_process or "",
-                ]
-                for r in rows
-            ]
-        )
 
 
 class TrainingPage(_TablePage):
