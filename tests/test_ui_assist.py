@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from builders import make_refs, open_case
+from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from fieldsupport.models import Contact
+from fieldsupport.models import Asset, Contact
 from fieldsupport.models.enums import ApplicationOutcome, AssessmentResult
 from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.cases import CaseService
@@ -17,7 +18,7 @@ from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, Soluti
 from fieldsupport.services.training import TrainingService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.case_file import CaseFileView
-from fieldsupport.ui.main_window import MainWindow
+from fieldsupport.ui.main_window import NAV_RECALLS, MainWindow
 from fieldsupport.workspace import Workspace
 
 
@@ -199,3 +200,79 @@ def test_author_release_and_version_a_solution(
         page.mark_reviewed()
     assert page.review_table.rowCount() == 0
     assert apps.get(record.id).review_comment == "Widen the range in version 2."
+
+
+def test_claim_from_opening_to_completion(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    inquiry = open_case(CaseService(workspace), refs, assist_type="A1")
+    view = _open(qtbot, window, inquiry)
+    assert not view.tabs.isTabVisible(view.tabs.indexOf(view.claims_tab))
+    case_id = open_case(CaseService(workspace), refs, assist_type="A2")
+    view = _open(qtbot, window, case_id)
+    tab = view.claims_tab
+    assert view.tabs.isTabVisible(view.tabs.indexOf(tab))
+    tab.claim_type.setCurrentIndex(tab.claim_type.findData("replacement"))
+    tab.reason.setText("Pump head cracked after 3 weeks.")
+    tab.items.setItem(0, 0, QTableWidgetItem("Pump head DX-100"))
+    tab.items.setItem(0, 1, QTableWidgetItem("DX-0001"))
+    tab.items.setItem(0, 3, QTableWidgetItem("0"))
+    tab.open_claim()
+    assert "quantity must be more than zero" in tab.message.text()
+    tab.items.setItem(0, 3, QTableWidgetItem("two"))
+    tab.open_claim()
+    assert "'two' is not a number" in tab.message.text()
+    tab.items.setItem(0, 3, QTableWidgetItem("1"))
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        tab.open_claim()
+    assert tab.list.count() == 1 and "open" in tab.list.item(0).text()
+    tab.decision_reason.setText("Material defect confirmed.")
+    tab.decide("approved")
+    assert "needs its remedy" in tab.message.text()
+    tab.remedy.setText("New pump head, shipped from stock")
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        tab.decide("approved")
+    rma = f"RMA-{workspace.device_code}-00001"
+    assert rma in tab.list.item(0).text()
+    assert not tab.approve_button.isEnabled()
+    for expected in ("in progress", "completed"):
+        with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+            tab.advance_button.click()
+        assert expected in tab.list.item(0).text()
+    assert not tab.advance_button.isEnabled()
+
+
+def test_recall_campaign_page(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    with workspace.transaction() as s:
+        for serial in ("DX-0100", "DX-0200", "DX-0900"):
+            s.add(Asset(product_id=refs["product"], site_id=refs["site"], serial_number=serial))
+    window.navigate(NAV_RECALLS)
+    page = window.recalls
+    assert "No campaign" in page.progress.text()
+    dialog = page.new_campaign()
+    dialog.code.setText("RC-1")
+    dialog.title.setText("Diaphragm fatigue")
+    dialog.scopes.item(0, 1).setText("DX-0200")
+    dialog.scopes.item(0, 2).setText("DX-0100")
+    dialog.save()
+    assert "range is reversed" in dialog.message.text()
+    dialog.scopes.item(0, 1).setText("DX-0050")
+    dialog.scopes.item(0, 2).setText("DX-0500")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        dialog.save()
+    assert page.list.count() == 1
+    serials = sorted(page.table.item(r, 3).text() for r in range(page.table.rowCount()))
+    assert serials == ["DX-0100", "DX-0200"]  # DX-0001 and DX-0900 are outside the range
+    assert "2 affected, 0 done, 2 open" in page.progress.text()
+    page.record()
+    assert "Choose an asset" in page.message.text()
+    page.table.selectRow(0)
+    page.taken.setCurrentIndex(page.taken.findData("not_reachable"))
+    page.record()
+    assert "how you tried to reach" in page.message.text()
+    page.taken.setCurrentIndex(page.taken.findData("replaced"))
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.record()
+    assert "2 affected, 1 done, 1 open" in page.progress.text()

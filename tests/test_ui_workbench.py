@@ -68,7 +68,8 @@ def test_navigation_status_bar_and_accessibility(qtbot: QtBot, window: MainWindo
         (NAV_KNOWLEDGE, window.knowledge),
         (3, window.solutions),
         (4, window.training),
-        (5, window.sync_page),
+        (5, window.recalls),
+        (6, window.sync_page),
     ):
         window.nav.setCurrentRow(row)
         assert window.pages.currentWidget() is page

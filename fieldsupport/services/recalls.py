@@ -338,6 +338,31 @@ class RecallService:
             action.deleted_at = None
         return status
 
+    def campaigns(self) -> list[CampaignView]:
+        """Every campaign on this device, active ones first, by due date."""
+        with self.workspace.transaction() as session:
+            rows = session.scalars(
+                select(RecallCampaign)
+                .where(RecallCampaign.deleted_at.is_(None))
+                .order_by(RecallCampaign.status, RecallCampaign.due_date, RecallCampaign.code)
+            ).all()
+            return [
+                CampaignView(
+                    c.id,
+                    c.code,
+                    c.title,
+                    c.reason,
+                    c.required_action,
+                    c.due_date,
+                    tuple(
+                        ScopeSpec(s.product_id, s.serial_from, s.serial_to, s.lot_number)
+                        for s in c.scopes
+                        if s.deleted_at is None
+                    ),
+                )
+                for c in rows
+            ]
+
     def _covers(self, campaign_id: str, asset_id: str) -> bool:
         return any(a.asset_id == asset_id for a in self.affected_assets(campaign_id))
 

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from fieldsupport.errors import ConflictError, FieldSupportError
-from fieldsupport.models.enums import VisitStatus
+from fieldsupport.models.enums import AssistType, VisitStatus
 from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CaseRecords, CatalogService
+from fieldsupport.services.claims import ClaimService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import DOCUMENTABLE_STATUSES
 from fieldsupport.services.solutions import SolutionService
@@ -35,6 +36,7 @@ from fieldsupport.services.training import TrainingService
 from fieldsupport.services.views import CaseDetail, CaseRow, VisitView
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.action_dialog import ActionDialog, needs_form
+from fieldsupport.ui.claims_tab import ClaimsTab
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.solutions_tab import SolutionsTab
 from fieldsupport.ui.timeline_tab import TimelineTab
@@ -128,6 +130,9 @@ class CaseFileView(QWidget):
         )
         self.training_tab.changed.connect(self.refresh)
         self.tabs.addTab(self.training_tab, self.tr("Training"))
+        self.claims_tab = ClaimsTab(ClaimService(workspace, user_id=cases.user_id), self)
+        self.claims_tab.changed.connect(self.refresh)
+        self.tabs.addTab(self.claims_tab, self.tr("Claims"))
         self.photos_label = QLabel(self)
         self.photos_label.setAccessibleName(self.tr("Photos"))
         self.photos_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -242,6 +247,10 @@ class CaseFileView(QWidget):
             case.id, on_site[0] if on_site else None, data.records.applications
         )
         self.training_tab.show_case(case.id, case.customer_id)
+        is_claim = case.assist_type is AssistType.CLAIM
+        self.tabs.setTabVisible(self.tabs.indexOf(self.claims_tab), is_claim)
+        if is_claim:
+            self.claims_tab.show_case(case.id)
         self._show_records(data.records)
         self._show_history(data.history)
         self.case_loaded.emit(case.id)

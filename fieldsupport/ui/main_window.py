@@ -28,6 +28,7 @@ from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import KnowledgeService
+from fieldsupport.services.recalls import RecallService
 from fieldsupport.services.solutions import SolutionService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.store.migrate import prune_backups
@@ -36,6 +37,7 @@ from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.knowledge_page import KnowledgePage
+from fieldsupport.ui.recalls_page import RecallsPage
 from fieldsupport.ui.records_pages import SyncPage, TrainingPage
 from fieldsupport.ui.solutions_page import SolutionsPage
 from fieldsupport.ui.widgets import TOUCH_HEIGHT
@@ -45,8 +47,24 @@ from fieldsupport.workspace import Workspace
 log = logging.getLogger(__name__)
 
 # Navigation entries, in order; the first two share the case page.
-NAV_MY_CASES, NAV_ALL_CASES, NAV_KNOWLEDGE, NAV_SOLUTIONS, NAV_TRAINING, NAV_SYNC = range(6)
-NAV_LABELS = ("My cases", "All cases", "Knowledge base", "Custom solutions", "Training", "Sync")
+(
+    NAV_MY_CASES,
+    NAV_ALL_CASES,
+    NAV_KNOWLEDGE,
+    NAV_SOLUTIONS,
+    NAV_TRAINING,
+    NAV_RECALLS,
+    NAV_SYNC,
+) = range(7)
+NAV_LABELS = (
+    "My cases",
+    "All cases",
+    "Knowledge base",
+    "Custom solutions",
+    "Training",
+    "Recalls",
+    "Sync",
+)
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +102,7 @@ class MainWindow(QMainWindow):
             ApplicationService(workspace, user_id=self.user_id),
         )
         self.training = TrainingPage(self.catalog)
+        self.recalls = RecallsPage(RecallService(workspace, user_id=self.user_id), self.catalog)
         self.sync_page = SyncPage()
 
         self.pages = QStackedWidget(self)
@@ -92,6 +111,7 @@ class MainWindow(QMainWindow):
             self.knowledge,
             self.solutions,
             self.training,
+            self.recalls,
             self.sync_page,
         ):
             self.pages.addWidget(page)
@@ -213,6 +233,7 @@ class MainWindow(QMainWindow):
                 NAV_KNOWLEDGE: self.knowledge,
                 NAV_SOLUTIONS: self.solutions,
                 NAV_TRAINING: self.training,
+                NAV_RECALLS: self.recalls,
                 NAV_SYNC: self.sync_page,
             }[row]
             self.pages.setCurrentWidget(page)

@@ -1,0 +1,318 @@
+"""Advisories and recall campaigns (A4): which assets at the customers' sites a campaign
+covers, what was done about each, progress at a glance; and a form for a new campaign."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldsupport.errors import FieldSupportError
+from fieldsupport.models.enums import (
+    CampaignReason,
+    RecallActionStatus,
+    RecallActionTaken,
+    RecallRequiredAction,
+)
+from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.recalls import (
+    AffectedAsset,
+    CampaignSpec,
+    CampaignView,
+    RecallService,
+    ScopeSpec,
+)
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
+
+OVERDUE = QColor("#b3261e")
+DONE = QColor("#1f6f43")
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+class RecallsPage(QWidget):
+    loaded = Signal()
+
+    def __init__(
+        self, recalls: RecallService, catalog: CatalogService, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Recalls and advisories"))
+        self._recalls, self._catalog = recalls, catalog
+        self.jobs = JobRunner(self)
+        self.campaigns: list[CampaignView] = []
+        self.assets: list[AffectedAsset] = []
+        self.list = QListWidget(self)
+        self.list.setAccessibleName(self.tr("Campaigns"))
+        self.list.setMaximumWidth(360)
+        self.list.setWordWrap(True)
+        self.list.currentRowChanged.connect(lambda _r: self.show_campaign())
+        self.new_button = touch_button(self.tr("New campaign"), self)
+        self.new_button.clicked.connect(self.new_campaign)
+        self.progress = QLabel(self)
+        self.progress.setAccessibleName(self.tr("Campaign progress"))
+        self.progress.setWordWrap(True)
+        self.table = QTableWidget(0, 6, self)
+        self.table.setAccessibleName(self.tr("Affected assets"))
+        self.table.setHorizontalHeaderLabels(
+            [self.tr(h) for h in ("Customer", "Site", "Product", "Serial / lot", "Status", "Done")]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.taken = QComboBox(self)
+        self.taken.setAccessibleName(self.tr("What was done"))
+        self.taken.setMinimumHeight(TOUCH_HEIGHT)
+        for value in RecallActionTaken:
+            self.taken.addItem(self.tr(_words(value.value)), value.value)
+        self.note = QLineEdit(self)
+        self.note.setAccessibleName(self.tr("Note"))
+        self.note.setPlaceholderText(self.tr("Note"))
+        self.note.setMinimumHeight(TOUCH_HEIGHT)
+        self.record_button = touch_button(self.tr("Record for selected asset"), self)
+        self.record_button.clicked.connect(self.record)
+        self.message = InlineMessage(self)
+
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        left.addWidget(self.new_button)
+        record = QHBoxLayout()
+        record.addWidget(self.taken)
+        record.addWidget(self.note, 1)
+        record.addWidget(self.record_button)
+        right = QVBoxLayout()
+        right.addWidget(self.progress)
+        right.addWidget(self.table, 1)
+        right.addLayout(record)
+        right.addWidget(self.message)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(left)
+        layout.addLayout(right, 1)
+        self._loaded = False
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._loaded:
+            self._loaded = True
+            self.reload()
+
+    def reload(self) -> None:
+        keep = self.list.currentRow()
+        self.campaigns = self._recalls.campaigns()
+        self.list.blockSignals(True)
+        self.list.clear()
+        for c in self.campaigns:
+            due = self.tr(", due {0}").format(c.due_date.isoformat()) if c.due_date else ""
+            self.list.addItem(
+                f"{c.code} — {c.title}\n{self.tr(_words(c.required_action.value))}{due}"
+            )
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(keep if 0 <= keep < len(self.campaigns) else 0)
+        self.show_campaign()
+
+    def selected(self) -> CampaignView | None:
+        row = self.list.currentRow()
+        return self.campaigns[row] if 0 <= row < len(self.campaigns) else None
+
+    def show_campaign(self) -> None:
+        campaign = self.selected()
+        self.table.setRowCount(0)
+        if campaign is None:
+            self.progress.setText(self.tr("No campaign on this device."))
+            self.loaded.emit()
+            return
+        recalls = self._recalls
+        self.jobs.run(
+            lambda _t: (recalls.affected_assets(campaign.id), recalls.progress(campaign.id)),
+            lambda result: self._show(campaign, *result),
+        )
+
+    def _show(self, campaign: CampaignView, assets: list[AffectedAsset], progress: object) -> None:
+        if campaign is not self.selected():
+            return
+        self.assets = assets
+        self.progress.setText(
+            self.tr("<b>{0}</b> — {1}: {2} affected, {3} done, {4} open, {5} overdue").format(
+                campaign.code,
+                self.tr(_words(campaign.reason.value)),
+                progress.affected,  # type: ignore[attr-defined]
+                progress.done,  # type: ignore[attr-defined]
+                progress.open,  # type: ignore[attr-defined]
+                progress.overdue,  # type: ignore[attr-defined]
+            )
+        )
+        self.table.setRowCount(0)
+        for a in assets:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            status = self.tr("overdue") if a.overdue else self.tr(_words(a.status.value))
+            done = ""
+            if a.action_taken is not None:
+                done = f"{self.tr(_words(a.action_taken.value))} {format_time(a.performed_at)}"
+            cells = [
+                a.customer,
+                a.site,
+                a.product,
+                a.serial_number or a.lot_number or "",
+                status,
+                done,
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if a.overdue:
+                    item.setForeground(QBrush(OVERDUE))
+                elif a.status is RecallActionStatus.DONE:
+                    item.setForeground(QBrush(DONE))
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.loaded.emit()
+
+    @Slot()
+    def record(self) -> None:
+        campaign = self.selected()
+        row = self.table.currentRow()
+        if campaign is None or not 0 <= row < len(self.assets):
+            self.message.show_error(self.tr("Choose an asset in the list first."))
+            return
+        try:
+            self._recalls.record_action(
+                campaign.id,
+                self.assets[row].asset_id,
+                self.taken.currentData(),
+                note=self.note.text(),
+            )
+        except FieldSupportError as exc:
+            self.message.show_error(str(exc))
+            return
+        self.message.clear_message()
+        self.note.clear()
+        self.show_campaign()
+
+    @Slot()
+    def new_campaign(self) -> CampaignDialog:
+        dialog = CampaignDialog(self._recalls, self._catalog.products(), self)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+
+class CampaignDialog(QDialog):
+    def __init__(
+        self, recalls: RecallService, products: list[tuple[str, str]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._recalls = recalls
+        self._products = products
+        self.setWindowTitle(self.tr("New campaign"))
+        self.setAccessibleName(self.tr("New recall campaign"))
+        self.resize(720, 480)
+        self.code = QLineEdit(self)
+        self.code.setAccessibleName(self.tr("Campaign code"))
+        self.title = QLineEdit(self)
+        self.title.setAccessibleName(self.tr("Campaign title"))
+        self.reason = QComboBox(self)
+        self.reason.setAccessibleName(self.tr("Reason"))
+        for value in CampaignReason:
+            self.reason.addItem(self.tr(_words(value.value)), value.value)
+        self.action = QComboBox(self)
+        self.action.setAccessibleName(self.tr("Required action"))
+        for value in RecallRequiredAction:
+            self.action.addItem(self.tr(_words(value.value)), value.value)
+        self.due = QDateEdit(self)
+        self.due.setAccessibleName(self.tr("Due date"))
+        self.due.setCalendarPopup(True)
+        self.due.setDate(QDate.currentDate().addMonths(1))
+        self.scopes = QTableWidget(0, 4, self)
+        self.scopes.setAccessibleName(self.tr("Affected products"))
+        self.scopes.setHorizontalHeaderLabels(
+            [self.tr(h) for h in ("Product", "First serial", "Last serial", "Lot")]
+        )
+        self.scopes.horizontalHeader().setStretchLastSection(True)
+        self.scopes.setColumnWidth(0, 240)
+        self.add_scope = touch_button(self.tr("Add affected product"), self)
+        self.add_scope.clicked.connect(self.add_scope_row)
+        self.message = InlineMessage(self)
+        form = QFormLayout()
+        for label, widget in (
+            (self.tr("Code"), self.code),
+            (self.tr("Title"), self.title),
+            (self.tr("Reason"), self.reason),
+            (self.tr("Required action"), self.action),
+            (self.tr("Due date"), self.due),
+        ):
+            widget.setMinimumHeight(TOUCH_HEIGHT)
+            form.addRow(label, widget)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.scopes, 1)
+        layout.addWidget(self.add_scope)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.add_scope_row()
+
+    @Slot()
+    def add_scope_row(self) -> None:
+        row = self.scopes.rowCount()
+        self.scopes.insertRow(row)
+        product = QComboBox(self)
+        product.setAccessibleName(self.tr("Product of scope {0}").format(row + 1))
+        for product_id, name in self._products:
+            product.addItem(name, product_id)
+        self.scopes.setCellWidget(row, 0, product)
+        for column in (1, 2, 3):
+            self.scopes.setItem(row, column, QTableWidgetItem(""))
+
+    def spec(self) -> CampaignSpec:
+        scopes = []
+        for row in range(self.scopes.rowCount()):
+            product = self.scopes.cellWidget(row, 0)
+            assert isinstance(product, QComboBox)
+            texts = [
+                (self.scopes.item(row, c) or QTableWidgetItem("")).text().strip() for c in (1, 2, 3)
+            ]
+            scopes.append(ScopeSpec(product.currentData(), *(t or None for t in texts)))
+        due: date = self.due.date().toPython()  # type: ignore[assignment]
+        return CampaignSpec(
+            code=self.code.text(),
+            title=self.title.text(),
+            reason=self.reason.currentData(),
+            required_action=self.action.currentData(),
+            scopes=scopes,
+            due_date=due,
+        )
+
+    @Slot()
+    def save(self) -> None:
+        try:
+            self._recalls.create_campaign(self.spec())
+        except FieldSupportError as exc:
+            self.message.show_error(str(exc))
+            return
+        self.accept()
