@@ -91,6 +91,25 @@ def test_apply_a_solution_on_a_visit(
     assert "say why" in dialog.message.text()
     dialog.step_notes[second].setText("Rate already set.")
     dialog.save_step(second)
+    dialog.m_phase.setCurrentIndex(dialog.m_phase.findData("before"))
+    dialog.m_name.setText("Turbidity")
+    dialog.m_value.setText("4,2")
+    dialog.add_measurement()
+    assert "Enter the unit of Turbidity" in dialog.message.text()
+    dialog.m_unit.setText("NTU")
+    dialog.add_measurement()
+    dialog.m_phase.setCurrentIndex(dialog.m_phase.findData("after"))
+    for edit, text in (
+        (dialog.m_name, "Turbidity"),
+        (dialog.m_value, "0.8"),
+        (dialog.m_unit, "NTU"),
+    ):
+        edit.setText(text)
+    dialog.add_measurement()
+    assert [dialog.process.item(i).text() for i in range(2)] == [
+        "before: Turbidity 4.2 NTU",
+        "after: Turbidity 0.8 NTU",
+    ]
     dialog.outcome.setCurrentIndex(dialog.outcome.findData("successful"))
     dialog.complete()
     assert dialog.record.completed and not dialog.complete_button.isEnabled()
@@ -273,6 +292,6 @@ def test_recall_campaign_page(
     page.record()
     assert "how you tried to reach" in page.message.text()
     page.taken.setCurrentIndex(page.taken.findData("replaced"))
-    with qtbot.waitSignal(page.loaded, timeout=10_000):
-        page.record()
-    assert "2 affected, 1 done, 1 open" in page.progress.text()
+    page.record()
+    qtbot.waitUntil(lambda: "2 affected, 1 done, 1 open" in page.progress.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)

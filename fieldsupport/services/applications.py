@@ -22,6 +22,7 @@ from fieldsupport.models import (
     ApplicationRecord,
     ApplicationStepResult,
     CustomSolution,
+    Measurement,
     SolutionParameter,
     SolutionStep,
     User,
@@ -37,6 +38,7 @@ from fieldsupport.models.enums import (
 )
 from fieldsupport.services.records import get_live
 from fieldsupport.services.validation import optional_text, parse_enum, require_text
+from fieldsupport.services.views import MeasurementView
 from fieldsupport.services.visits import VisitService
 from fieldsupport.workspace import Workspace
 
@@ -247,6 +249,33 @@ class ApplicationService:
             phase=phase,
             application_record_id=record_id,
         )
+
+    def process_measurements(self, record_id: str) -> list[MeasurementView]:
+        """The before/after (and during) measurements taken for this record."""
+        with self.workspace.transaction() as session:
+            rows = session.scalars(
+                select(Measurement)
+                .where(
+                    Measurement.application_record_id == record_id,
+                    Measurement.deleted_at.is_(None),
+                )
+                .order_by(Measurement.measured_at, Measurement.created_at)
+            )
+            return [
+                MeasurementView(
+                    m.id,
+                    m.name,
+                    m.value,
+                    m.unit,
+                    m.lower_limit,
+                    m.upper_limit,
+                    m.phase,
+                    m.measured_at,
+                    m.within_limits,
+                    m.note,
+                )
+                for m in rows
+            ]
 
     def complete(
         self, record_id: str, outcome: ApplicationOutcome | str, notes: str | None = None

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from fieldsupport.errors import FieldSupportError
-from fieldsupport.models.enums import ApplicationOutcome, StepResultState
+from fieldsupport.models.enums import ApplicationOutcome, MeasurementPhase, StepResultState
 from fieldsupport.services.applications import ApplicationService, ApplicationView
+from fieldsupport.ui.visit_panel import parse_number
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, touch_button
 
 OUT_OF_RANGE = QColor("#b3261e")
@@ -94,6 +96,30 @@ class ApplicationDialog(QDialog):
         self.step_results: dict[str, QComboBox] = {}
         self.step_notes: dict[str, QLineEdit] = {}
 
+        self.process = QListWidget(self)
+        self.process.setAccessibleName(self.tr("Process measurements"))
+        self.process.setMaximumHeight(80)
+        self.m_phase = QComboBox(self)
+        self.m_phase.setAccessibleName(self.tr("Measured"))
+        for phase in (MeasurementPhase.BEFORE, MeasurementPhase.AFTER, MeasurementPhase.DURING):
+            self.m_phase.addItem(self.tr(phase.value), phase.value)
+        self.m_name = QLineEdit(self)
+        self.m_value = QLineEdit(self)
+        self.m_unit = QLineEdit(self)
+        for edit, name in (
+            (self.m_name, "Measurement"),
+            (self.m_value, "Value"),
+            (self.m_unit, "Unit"),
+        ):
+            edit.setAccessibleName(self.tr(name))
+            edit.setPlaceholderText(self.tr(name))
+            edit.setMinimumHeight(TOUCH_HEIGHT)
+        self.m_add = touch_button(self.tr("Add measurement"), self)
+        self.m_add.clicked.connect(self.add_measurement)
+        measure = QHBoxLayout()
+        for widget in (self.m_phase, self.m_name, self.m_value, self.m_unit, self.m_add):
+            measure.addWidget(widget)
+
         finish = QHBoxLayout()
         finish.addWidget(QLabel(self.tr("Outcome:"), self))
         finish.addWidget(self.outcome)
@@ -105,6 +131,9 @@ class ApplicationDialog(QDialog):
         layout.addWidget(self.parameters, 1)
         layout.addWidget(QLabel(self.tr("Procedure"), self))
         layout.addWidget(self.steps, 1)
+        layout.addWidget(QLabel(self.tr("Process measurements before and after"), self))
+        layout.addWidget(self.process)
+        layout.addLayout(measure)
         layout.addLayout(finish)
         layout.addWidget(self.message)
         self._fill(record)
@@ -180,6 +209,14 @@ class ApplicationDialog(QDialog):
             result.setEnabled(not done)
             note.setReadOnly(done)
         self.steps.resizeRowsToContents()
+        self.process.clear()
+        for m in self._service.process_measurements(record.id):
+            flag = "" if m.within_limits else self.tr("  (out of limits)")
+            self.process.addItem(
+                f"{self.tr(m.phase.value)}: {m.name} {m.value:g} {m.unit or ''}{flag}"
+            )
+        for widget in (self.m_phase, self.m_name, self.m_value, self.m_unit, self.m_add):
+            widget.setEnabled(not done)
         self.outcome.setEnabled(not done)
         self.outcome_notes.setReadOnly(done)
         self.complete_button.setEnabled(not done)
@@ -227,6 +264,27 @@ class ApplicationDialog(QDialog):
             self.message.show_error(str(exc))
             return
         self.message.clear_message()
+        self.changed.emit()
+
+    @Slot()
+    def add_measurement(self) -> None:
+        try:
+            value = parse_number(self.m_value.text(), self.tr("Value"))
+            assert value is not None
+            self._service.add_process_measurement(
+                self.record.id,
+                self.m_phase.currentData(),
+                self.m_name.text(),
+                value,
+                self.m_unit.text(),
+            )
+        except (ValueError, FieldSupportError) as exc:
+            self.message.show_error(str(exc))
+            return
+        for edit in (self.m_name, self.m_value, self.m_unit):
+            edit.clear()
+        self.message.clear_message()
+        self._fill(self._service.get(self.record.id))
         self.changed.emit()
 
     @Slot()

@@ -60,6 +60,7 @@ class RecallsPage(QWidget):
         self._recalls, self._catalog = recalls, catalog
         self.jobs = JobRunner(self)
         self.campaigns: list[CampaignView] = []
+        self._generation = 0
         self.assets: list[AffectedAsset] = []
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Campaigns"))
@@ -143,14 +144,22 @@ class RecallsPage(QWidget):
             self.loaded.emit()
             return
         recalls = self._recalls
+        self._generation += 1
+        generation = self._generation
         self.jobs.run(
             lambda _t: (recalls.affected_assets(campaign.id), recalls.progress(campaign.id)),
-            lambda result: self._show(campaign, *result),
+            lambda result: self._show(generation, campaign, *result),
         )
 
-    def _show(self, campaign: CampaignView, assets: list[AffectedAsset], progress: object) -> None:
-        if campaign is not self.selected():
-            return
+    def _show(
+        self,
+        generation: int,
+        campaign: CampaignView,
+        assets: list[AffectedAsset],
+        progress: object,
+    ) -> None:
+        if generation != self._generation:
+            return  # a newer load is on its way
         self.assets = assets
         self.progress.setText(
             self.tr("<b>{0}</b> — {1}: {2} affected, {3} done, {4} open, {5} overdue").format(
