@@ -125,6 +125,9 @@ def main() -> int:
         from workbench import bench_workbench  # Qt in this process only after the others
 
         bench_workbench(figures.add, workspace_path)
+        from bundle import bench_bundle  # figures only when `make installer` built one
+
+        bench_bundle(figures.add, workspace_path)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,

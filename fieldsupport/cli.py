@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create or upgrade a workspace's database")
     _add_workspace_option(migrate)
+
+    sub.add_parser(
+        "self-test", help="check this installation in a temporary workspace (exit 0 = fine)"
+    )
     return parser
 
 
@@ -88,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_demo(args)
         if command == "migrate":
             return _run_migrate(args)
+        if command == "self-test":
+            from fieldsupport.ui.self_test import run_self_test
+
+            return run_self_test(sys.stdout)
     except FieldSupportError as exc:
         print(f"fieldsupport: {exc}", file=sys.stderr)
         return 1

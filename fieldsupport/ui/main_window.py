@@ -320,6 +320,13 @@ class MainWindow(QMainWindow):
             panel._visit = planned
             self.case_file.refresh()
 
+    @Slot()
+    def show_about(self) -> None:
+        from fieldsupport.ui.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self)
+        self.about_dialog.open()
+
     def article_from_case(self, case_id: str) -> None:
         try:
             draft = self.knowledge_service.draft_from_case(case_id)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Package the bundle as a .deb (after installer/build.py). A .deb rather than an AppImage:
+# dpkg-deb comes with Debian/Ubuntu, the fleet's OS, so the package builds from the Debian
+# archive alone (appimagetool is downloaded from GitHub), and IT installs, upgrades and
+# removes it with the same tools as everything else.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+VERSION="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$ROOT/fieldsupport/__init__.py")"
+ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
+STAGE="$ROOT/build/deb/fieldsupport_${VERSION}_${ARCH}"
+rm -rf "$STAGE"
+mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
+         "$STAGE/usr/share/icons/hicolor/scalable/apps"
+cp -a "$ROOT/build/dist/fieldsupport" "$STAGE/opt/fieldsupport"
+ln -s /opt/fieldsupport/fieldsupport "$STAGE/usr/bin/fieldsupport"
+cp "$ROOT/installer/linux/fieldsupport.desktop" "$STAGE/usr/share/applications/"
+cp "$ROOT/resources/icons/fieldsupport.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps/"
+SIZE_KB="$(du -sk "$STAGE/opt" | cut -f1)"
+cat > "$STAGE/DEBIAN/control" <<CONTROL
+Package: fieldsupport
+Version: ${VERSION}
+Architecture: ${ARCH}
+Maintainer: FieldSupport <support@fieldsupport.example>
+Installed-Size: ${SIZE_KB}
+Depends: libc6, libxcb-cursor0, libxkbcommon-x11-0, libegl1, libfontconfig1
+Section: misc
+Priority: optional
+Description: offline-first field technical support
+ Case files, site visits, measurements, photos and signed PDF service reports,
+ synchronised with the central case server when a connection exists.
+CONTROL
+dpkg-deb --root-owner-group --build "$STAGE" "$ROOT/build/fieldsupport_${VERSION}_${ARCH}.deb"
