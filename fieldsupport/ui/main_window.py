@@ -22,26 +22,19 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import VisitStatus
-from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.case_queries import CaseListService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import KnowledgeService
-from fieldsupport.services.recalls import RecallService
-from fieldsupport.services.solutions import SolutionService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.store.migrate import prune_backups
 from fieldsupport.ui.case_file import CaseFileView
 from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
 from fieldsupport.ui.jobs import JobRunner
-from fieldsupport.ui.knowledge_page import KnowledgePage
-from fieldsupport.ui.recalls_page import RecallsPage
-from fieldsupport.ui.records_pages import SyncPage, TrainingPage
-from fieldsupport.ui.solutions_page import SolutionsPage
 from fieldsupport.ui.widgets import TOUCH_HEIGHT
-from fieldsupport.ui.window_state import restore_window, save_window
+from fieldsupport.ui.window_state import restore_splitter, restore_window, save_window
 from fieldsupport.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -56,6 +49,7 @@ log = logging.getLogger(__name__)
     NAV_RECALLS,
     NAV_SYNC,
 ) = range(7)
+NAV_SPLITTER_NAMES = {NAV_KNOWLEDGE: "knowledge", NAV_SOLUTIONS: "solutions"}
 NAV_LABELS = (
     "My cases",
     "All cases",
@@ -95,26 +89,11 @@ class MainWindow(QMainWindow):
         self.case_splitter.addWidget(self.cases)
         self.case_splitter.addWidget(self.case_file)
         self.case_splitter.setSizes([640, 680])
-        self.knowledge = KnowledgePage(self.knowledge_service)
-        self.solutions = SolutionsPage(
-            self.catalog,
-            SolutionService(workspace, user_id=self.user_id),
-            ApplicationService(workspace, user_id=self.user_id),
-        )
-        self.training = TrainingPage(self.catalog)
-        self.recalls = RecallsPage(RecallService(workspace, user_id=self.user_id), self.catalog)
-        self.sync_page = SyncPage()
-
         self.pages = QStackedWidget(self)
-        for page in (
-            self.case_splitter,
-            self.knowledge,
-            self.solutions,
-            self.training,
-            self.recalls,
-            self.sync_page,
-        ):
-            self.pages.addWidget(page)
+        self.pages.addWidget(self.case_splitter)
+        # the other pages are built (and their modules imported) when first shown: less
+        # start-up work before the case list
+        self._pages: dict[int, QWidget] = {}
         self.nav = QListWidget(self)
         self.nav.setAccessibleName(self.tr("Navigation"))
         self.nav.setObjectName("navigation")
@@ -148,6 +127,67 @@ class MainWindow(QMainWindow):
 
         restore_window(self, self._splitters(), self._headers())
         self.nav.setCurrentRow(NAV_MY_CASES if self.user_id else NAV_ALL_CASES)
+
+    # -- pages, built on first use ----------------------------------------------------------
+    def page(self, nav: int) -> Any:
+        if nav in self._pages:
+            return self._pages[nav]
+        workspace = self.workspace
+        if nav == NAV_KNOWLEDGE:
+            from fieldsupport.ui.knowledge_page import KnowledgePage
+
+            page: QWidget = KnowledgePage(self.knowledge_service)
+        elif nav == NAV_SOLUTIONS:
+            from fieldsupport.services.applications import ApplicationService
+            from fieldsupport.services.solutions import SolutionService
+            from fieldsupport.ui.solutions_page import SolutionsPage
+
+            page = SolutionsPage(
+                self.catalog,
+                SolutionService(workspace, user_id=self.user_id),
+                ApplicationService(workspace, user_id=self.user_id),
+            )
+        elif nav == NAV_TRAINING:
+            from fieldsupport.ui.records_pages import TrainingPage
+
+            page = TrainingPage(self.catalog)
+        elif nav == NAV_RECALLS:
+            from fieldsupport.services.recalls import RecallService
+            from fieldsupport.ui.recalls_page import RecallsPage
+
+            page = RecallsPage(RecallService(workspace, user_id=self.user_id), self.catalog)
+        elif nav == NAV_SYNC:
+            from fieldsupport.ui.records_pages import SyncPage
+
+            page = SyncPage()
+        else:
+            raise ValueError(f"no page {nav}")
+        self._pages[nav] = page
+        self.pages.addWidget(page)
+        splitter = getattr(page, "splitter", None)
+        if isinstance(splitter, QSplitter):
+            restore_splitter(NAV_SPLITTER_NAMES.get(nav, f"page{nav}"), splitter)
+        return page
+
+    @property
+    def knowledge(self) -> Any:
+        return self.page(NAV_KNOWLEDGE)
+
+    @property
+    def solutions(self) -> Any:
+        return self.page(NAV_SOLUTIONS)
+
+    @property
+    def training(self) -> Any:
+        return self.page(NAV_TRAINING)
+
+    @property
+    def recalls(self) -> Any:
+        return self.page(NAV_RECALLS)
+
+    @property
+    def sync_page(self) -> Any:
+        return self.page(NAV_SYNC)
 
     # -- compatibility with the list page (tests, benchmarks) ----------------------------------
     @property
@@ -213,11 +253,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(path)
 
     def _splitters(self) -> dict[str, QSplitter]:
-        return {
-            "main": self.main_splitter,
-            "cases": self.case_splitter,
-            "knowledge": self.knowledge.splitter,
-        }
+        splitters = {"main": self.main_splitter, "cases": self.case_splitter}
+        for nav, page in self._pages.items():  # only the pages built in this session
+            splitter = getattr(page, "splitter", None)
+            if isinstance(splitter, QSplitter):
+                splitters[NAV_SPLITTER_NAMES.get(nav, f"page{nav}")] = splitter
+        return splitters
 
     def _headers(self) -> dict[str, Any]:
         return {"cases": self.cases.table.horizontalHeader()}
@@ -229,14 +270,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.case_splitter)
             self.cases.show_mine(row == NAV_MY_CASES)
         else:
-            page = {
-                NAV_KNOWLEDGE: self.knowledge,
-                NAV_SOLUTIONS: self.solutions,
-                NAV_TRAINING: self.training,
-                NAV_RECALLS: self.recalls,
-                NAV_SYNC: self.sync_page,
-            }[row]
-            self.pages.setCurrentWidget(page)
+            self.pages.setCurrentWidget(self.page(row))
         if self.nav.currentRow() != row:
             self.nav.setCurrentRow(row)
 
@@ -264,7 +298,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_search(self) -> None:
-        if self.pages.currentWidget() is self.knowledge:
+        if NAV_KNOWLEDGE in self._pages and self.pages.currentWidget() is self.knowledge:
             self.knowledge.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.knowledge.search.selectAll()
             return

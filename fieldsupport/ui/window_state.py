@@ -55,3 +55,10 @@ def restore_window(
         if saved is not None:
             header.restoreState(saved)
     return geometry is not None
+
+
+def restore_splitter(name: str, splitter: QSplitter) -> None:
+    """Restore one splitter saved by :func:`save_window` (pages built after start-up)."""
+    saved = _bytes(settings().value(f"splitters/{name}"))
+    if saved is not None:
+        splitter.restoreState(saved)
