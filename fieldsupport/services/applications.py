@@ -39,7 +39,7 @@ from fieldsupport.models.enums import (
 from fieldsupport.services.records import get_live
 from fieldsupport.services.validation import optional_text, parse_enum, require_text
 from fieldsupport.services.views import MeasurementView
-from fieldsupport.services.visits import VisitService
+from fieldsupport.services.visits import VisitService, measurement_view
 from fieldsupport.workspace import Workspace
 
 _QUANTITY = re.compile(r"^\s*([-+]?\d[\d\s]*(?:[.,]\d+)?(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -261,21 +261,7 @@ class ApplicationService:
                 )
                 .order_by(Measurement.measured_at, Measurement.created_at)
             )
-            return [
-                MeasurementView(
-                    m.id,
-                    m.name,
-                    m.value,
-                    m.unit,
-                    m.lower_limit,
-                    m.upper_limit,
-                    m.phase,
-                    m.measured_at,
-                    m.within_limits,
-                    m.note,
-                )
-                for m in rows
-            ]
+            return [measurement_view(m) for m in rows]
 
     def complete(
         self, record_id: str, outcome: ApplicationOutcome | str, notes: str | None = None

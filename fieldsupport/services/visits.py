@@ -310,21 +310,7 @@ class VisitService:
             return VisitDetail(
                 visit=_view(session, visit),
                 follow_up_notes=visit.follow_up_notes,
-                measurements=tuple(
-                    MeasurementView(
-                        m.id,
-                        m.name,
-                        m.value,
-                        m.unit,
-                        m.lower_limit,
-                        m.upper_limit,
-                        m.phase,
-                        m.measured_at,
-                        m.within_limits,
-                        m.note,
-                    )
-                    for m in measurements
-                ),
+                measurements=tuple(measurement_view(m) for m in measurements),
                 parts=tuple(
                     PartView(
                         p.id, p.part_number, p.description, p.quantity, p.unit, p.serial_number
@@ -355,6 +341,21 @@ class VisitService:
         if visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
             raise ValidationError("This visit is finished; it can no longer be changed.")
         return visit
+
+
+def measurement_view(m: Measurement) -> MeasurementView:
+    return MeasurementView(
+        m.id,
+        m.name,
+        m.value,
+        m.unit,
+        m.lower_limit,
+        m.upper_limit,
+        m.phase,
+        m.measured_at,
+        m.within_limits,
+        m.note,
+    )
 
 
 def measurement_fields(

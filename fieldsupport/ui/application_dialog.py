@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import ApplicationOutcome, MeasurementPhase, StepResultState
 from fieldsupport.services.applications import ApplicationService, ApplicationView
-from fieldsupport.ui.visit_panel import parse_number
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, touch_button
+from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, parse_number, touch_button
 
 OUT_OF_RANGE = QColor("#b3261e")
 PARAM_COLUMNS = ("Parameter", "Range", "Planned", "Actual", "Deviation reason")

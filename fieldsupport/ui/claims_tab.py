@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QLineEdit,
     QListWidget,
     QTableWidget,
     QVBoxLayout,
@@ -19,18 +18,15 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import ClaimStatus, ClaimType
 from fieldsupport.services.claims import NEXT_STATUS, ClaimItemSpec, ClaimService, ClaimView
-from fieldsupport.ui.visit_panel import parse_number
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, touch_button
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    parse_number,
+    touch_button,
+    touch_line,
+)
 
 ITEM_COLUMNS = ("Description", "Serial", "Lot", "Quantity")
-
-
-def _line(parent: QWidget, name: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setAccessibleName(name)
-    edit.setPlaceholderText(name)
-    edit.setMinimumHeight(TOUCH_HEIGHT)
-    return edit
 
 
 class ClaimsTab(QWidget):
@@ -51,8 +47,8 @@ class ClaimsTab(QWidget):
         self.claim_type.setMinimumHeight(TOUCH_HEIGHT)
         for kind in ClaimType:
             self.claim_type.addItem(self.tr(kind.value.capitalize()), kind.value)
-        self.reason = _line(self, self.tr("Reason for the claim"))
-        self.request = _line(self, self.tr("What the customer asks for"))
+        self.reason = touch_line(self, self.tr("Reason for the claim"))
+        self.request = touch_line(self, self.tr("What the customer asks for"))
         self.items = QTableWidget(1, len(ITEM_COLUMNS), self)
         self.items.setAccessibleName(self.tr("Claimed items"))
         self.items.setHorizontalHeaderLabels([self.tr(c) for c in ITEM_COLUMNS])
@@ -64,8 +60,8 @@ class ClaimsTab(QWidget):
         self.open_button = touch_button(self.tr("Open claim"), self)
         self.open_button.clicked.connect(self.open_claim)
         # decision and progress of the selected claim
-        self.decision_reason = _line(self, self.tr("Decision reason"))
-        self.remedy = _line(self, self.tr("Remedy (for an approval)"))
+        self.decision_reason = touch_line(self, self.tr("Decision reason"))
+        self.remedy = touch_line(self, self.tr("Remedy (for an approval)"))
         self.approve_button = touch_button(self.tr("Approve"), self)
         self.approve_button.clicked.connect(lambda: self.decide("approved"))
         self.reject_button = touch_button(self.tr("Reject"), self)

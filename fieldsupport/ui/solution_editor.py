@@ -27,8 +27,13 @@ from fieldsupport.services.solutions import (
     SolutionView,
     StepSpec,
 )
-from fieldsupport.ui.visit_panel import parse_number
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, BoundedTextEdit, InlineMessage, touch_button
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    BoundedTextEdit,
+    InlineMessage,
+    parse_number,
+    touch_button,
+)
 
 PARAMETER_COLUMNS = ("Name", "Unit", "Target", "Min", "Max")
 STEP_COLUMNS = ("Step", "Instructions")

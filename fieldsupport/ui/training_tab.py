@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QGridLayout,
     QHBoxLayout,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSpinBox,
@@ -26,15 +25,13 @@ from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import AssessmentResult
 from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.training import TrainingService, TrainingView
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
-
-
-def _line(parent: QWidget, name: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setAccessibleName(name)
-    edit.setPlaceholderText(name)
-    edit.setMinimumHeight(TOUCH_HEIGHT)
-    return edit
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    format_time,
+    touch_button,
+    touch_line,
+)
 
 
 class TrainingTab(QWidget):
@@ -52,7 +49,7 @@ class TrainingTab(QWidget):
         self.sessions.setAccessibleName(self.tr("Training sessions of this case"))
         self.sessions.setMaximumHeight(90)
         self.sessions.currentRowChanged.connect(self._session_chosen)
-        self.topic = _line(self, self.tr("Topic"))
+        self.topic = touch_line(self, self.tr("Topic"))
         self.start = QDateTimeEdit(self)
         self.start.setAccessibleName(self.tr("Training start"))
         self.start.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -64,7 +61,7 @@ class TrainingTab(QWidget):
         self.duration.setValue(60)
         self.duration.setSuffix(self.tr(" min"))
         self.duration.setMinimumHeight(TOUCH_HEIGHT)
-        self.materials = _line(self, self.tr("Materials used"))
+        self.materials = touch_line(self, self.tr("Materials used"))
         self.create_button = touch_button(self.tr("New session"), self)
         self.create_button.clicked.connect(self.create_session)
 
@@ -76,8 +73,8 @@ class TrainingTab(QWidget):
         self.attendees.verticalHeader().setVisible(False)
         self.attendees.horizontalHeader().setStretchLastSection(True)
         self.attendees.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.name = _line(self, self.tr("Attendee name"))
-        self.role = _line(self, self.tr("Attendee role"))
+        self.name = touch_line(self, self.tr("Attendee name"))
+        self.role = touch_line(self, self.tr("Attendee role"))
         self.add_button = touch_button(self.tr("Add attendee"), self)
         self.add_button.clicked.connect(self.quick_add)
         self.contacts = QComboBox(self)

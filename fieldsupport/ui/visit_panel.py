@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QScrollArea,
@@ -37,38 +36,14 @@ from fieldsupport.ui.widgets import (
     InlineMessage,
     format_clock,
     format_time,
+    parse_number,
     touch_button,
+    touch_line,
 )
 
 AUTOSAVE_MS = 1500
 OUT_OF_LIMIT = QColor("#b3261e")
 _BAD_FIELD = "QLineEdit { border: 2px solid #b3261e; }"
-
-
-def parse_number(text: str, label: str, *, required: bool = True) -> float | None:
-    """A number typed by a person: comma or point as decimal separator, spaces ignored."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
-    if not cleaned:
-        if required:
-            raise ValueError(f"Enter a number for {label}.")
-        return None
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise ValueError(f"{label}: '{text.strip()[:40]}' is not a number.") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{label}: enter a finite number.")
-    return value
-
-
-def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setAccessibleName(name)
-    edit.setPlaceholderText(placeholder or name)
-    edit.setMinimumHeight(TOUCH_HEIGHT)
-    return edit
 
 
 class VisitPanel(QWidget):
@@ -106,7 +81,7 @@ class VisitPanel(QWidget):
         self.arrive_button.clicked.connect(self.arrive)
         self.leave_button.clicked.connect(self.leave)
 
-        self.distance = _line(self, self.tr("Travel distance (km)"))
+        self.distance = touch_line(self, self.tr("Travel distance (km)"))
         self.work = BoundedTextEdit(self)
         self.work.setAccessibleName(self.tr("Work performed"))
         self.work.setPlaceholderText(self.tr("Work performed"))
@@ -115,18 +90,18 @@ class VisitPanel(QWidget):
         self.findings.setPlaceholderText(self.tr("Findings"))
         self.follow_up = QCheckBox(self.tr("Follow-up needed"), self)
         self.follow_up.setMinimumHeight(TOUCH_HEIGHT)
-        self.follow_up_notes = _line(self, self.tr("Follow-up notes"))
+        self.follow_up_notes = touch_line(self, self.tr("Follow-up notes"))
         self.notes_message = InlineMessage(self)
 
         self.measurements = self._table(
             self.tr("Measurements"),
             [self.tr(h) for h in ("Name", "Value", "Unit", "Lower", "Upper", "")],
         )
-        self.m_name = _line(self, self.tr("Measurement name"), self.tr("Name"))
-        self.m_value = _line(self, self.tr("Measured value"), self.tr("Value"))
-        self.m_unit = _line(self, self.tr("Unit"))
-        self.m_low = _line(self, self.tr("Lower limit"), self.tr("Lower"))
-        self.m_high = _line(self, self.tr("Upper limit"), self.tr("Upper"))
+        self.m_name = touch_line(self, self.tr("Measurement name"), self.tr("Name"))
+        self.m_value = touch_line(self, self.tr("Measured value"), self.tr("Value"))
+        self.m_unit = touch_line(self, self.tr("Unit"))
+        self.m_low = touch_line(self, self.tr("Lower limit"), self.tr("Lower"))
+        self.m_high = touch_line(self, self.tr("Upper limit"), self.tr("Upper"))
         self.m_add = touch_button(self.tr("Add measurement"), self)
         self.m_message = InlineMessage(self)
         for edit in (self.m_value, self.m_low, self.m_high):
@@ -136,9 +111,9 @@ class VisitPanel(QWidget):
         self.parts = self._table(
             self.tr("Parts used"), [self.tr(h) for h in ("Part number", "Description", "Qty")]
         )
-        self.p_number = _line(self, self.tr("Part number"))
-        self.p_description = _line(self, self.tr("Part description"), self.tr("Description"))
-        self.p_quantity = _line(self, self.tr("Quantity"))
+        self.p_number = touch_line(self, self.tr("Part number"))
+        self.p_description = touch_line(self, self.tr("Part description"), self.tr("Description"))
+        self.p_quantity = touch_line(self, self.tr("Quantity"))
         self.p_add = touch_button(self.tr("Add part"), self)
         self.p_message = InlineMessage(self)
         self.p_add.clicked.connect(self.add_part)
@@ -151,8 +126,8 @@ class VisitPanel(QWidget):
         self.t_kind.setMinimumHeight(TOUCH_HEIGHT)
         for kind in TimeEntryKind:
             self.t_kind.addItem(self.tr(kind.value.capitalize()), kind)
-        self.t_minutes = _line(self, self.tr("Minutes"))
-        self.t_note = _line(self, self.tr("Time entry note"), self.tr("Note"))
+        self.t_minutes = touch_line(self, self.tr("Minutes"))
+        self.t_note = touch_line(self, self.tr("Time entry note"), self.tr("Note"))
         self.t_add = touch_button(self.tr("Add time"), self)
         self.t_message = InlineMessage(self)
         self.t_add.clicked.connect(self.add_time_entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from fieldsupport.services.validation import TEXT_LEN
 
@@ -62,6 +62,33 @@ class BoundedTextEdit(QPlainTextEdit):
             self.truncated = True
             text = text[: max(room, 0)]
         self.textCursor().insertText(text)
+
+
+def parse_number(text: str, label: str, *, required: bool = True) -> float | None:
+    """A number typed by a person: comma or point as decimal separator, spaces ignored."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        if required:
+            raise ValueError(f"Enter a number for {label}.")
+        return None
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{label}: '{text.strip()[:40]}' is not a number.") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{label}: enter a finite number.")
+    return value
+
+
+def touch_line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
+    """A one-line input big enough for a finger, named for screen readers."""
+    edit = QLineEdit(parent)
+    edit.setAccessibleName(name)
+    edit.setPlaceholderText(placeholder or name)
+    edit.setMinimumHeight(TOUCH_HEIGHT)
+    return edit
 
 
 def format_time(value: datetime | None) -> str:
