@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="create or upgrade a workspace's database")
     _add_workspace_option(migrate)
 
+    photos = sub.add_parser("photos", help="photo commands")
+    photos_sub = photos.add_subparsers(dest="photos_command", metavar="ACTION", required=True)
+    photo_import = photos_sub.add_parser("import", help="import photos into a case")
+    _add_workspace_option(photo_import)
+    photo_import.add_argument("--case", required=True, metavar="CASE_NUMBER")
+    photo_import.add_argument("--visit", metavar="VISIT_ID", help="attach to this visit too")
+    photo_import.add_argument("files", nargs="+", type=Path, metavar="FILE_OR_FOLDER")
+
     sub.add_parser(
         "self-test", help="check this installation in a temporary workspace (exit 0 = fine)"
     )
@@ -92,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_demo(args)
         if command == "migrate":
             return _run_migrate(args)
+        if command == "photos":
+            return _run_photo_import(args, sys.stdout)
         if command == "self-test":
             from fieldsupport.ui.self_test import run_self_test
 
@@ -236,6 +246,28 @@ def _run_demo(args: argparse.Namespace) -> int:
             f"timeline entries, {summary.visits:,} visits, {summary.measurements:,} "
             f"measurements in {summary.seconds:.1f} s ({rate:,.0f} cases/s)."
         )
+    return 0
+
+
+def _run_photo_import(args: argparse.Namespace, out: TextIO) -> int:
+    """One line per file (imported / duplicate / refused: reason). Exit 0 when every file
+    was handled, refused ones included (their reason is printed); 1 when the import could
+    not run at all (no such case or workspace)."""
+    from fieldsupport.services.cases import CaseService
+    from fieldsupport.services.photos import Outcome, PhotoOwner, PhotoService
+    from fieldsupport.workspace import Workspace
+
+    with Workspace.open(getattr(args, "workspace", None)) as workspace:
+        case = CaseService(workspace).find_by_number(args.case)
+        summary = PhotoService(workspace).import_photos(PhotoOwner(case.id, args.visit), args.files)
+    for result in summary.results:
+        print(result.line(), file=out)
+    refused = summary.count(Outcome.REFUSED)
+    print(
+        f"{summary.count(Outcome.IMPORTED)} imported, {summary.count(Outcome.DUPLICATE)} "
+        f"already there, {refused} refused",
+        file=out,
+    )
     return 0
 
 

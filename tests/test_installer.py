@@ -34,6 +34,7 @@ def test_self_test_command_passes() -> None:
         "ok    resources",
         "ok    workspace",
         "ok    demo data",
+        "ok    photo import",
         "ok    main window",
     ]
     assert lines[-1] == "all checks passed"

@@ -1,9 +1,9 @@
 """``fieldsupport self-test``: IT staff verify an installation in one command.
 
 Runs the real thing in a temporary workspace that is removed afterwards: migrations, demo
-data, the bundled resources, the main window (offscreen) with its case list. Features add
-their own checks here as they arrive (photo import, a service report PDF). Prints one line
-per check; exit status 0 only when every check passed.
+data, the bundled resources, a photo import, the main window (offscreen) with its case
+list. Features add their own checks here as they arrive (a service report PDF next).
+Prints one line per check; exit status 0 only when every check passed.
 """
 
 from __future__ import annotations
@@ -49,6 +49,34 @@ def _check_demo(root: Path) -> str:
     return f"{summary.cases} cases, {summary.visits} visits written"
 
 
+def _check_photo(root: Path) -> str:
+    import io
+
+    from PIL import Image
+
+    from fieldsupport.media.blobstore import BlobStore
+    from fieldsupport.services.case_queries import CaseListService, CaseQuery
+    from fieldsupport.services.photos import Outcome, PhotoOwner, PhotoService
+    from fieldsupport.workspace import Workspace
+
+    source = root / "self-test-photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways, shown upright
+    Image.new("RGB", (1200, 800), "#3a7ca5").save(source, exif=exif)
+    with Workspace.open(root / "workspace") as workspace:
+        case_id = CaseListService(workspace).ids(CaseQuery(), limit=1)[0]
+        summary = PhotoService(workspace).import_photos(PhotoOwner(case_id), [source])
+        result = summary.results[0]
+        if result.outcome is not Outcome.IMPORTED:
+            raise RuntimeError(f"photo {result.outcome.value}: {result.reason}")
+        photo = PhotoService(workspace).photos_of_case(case_id)[0]
+        copy = BlobStore(workspace.blobs_dir).report_copy_path(photo.sha256).read_bytes()
+    width, height = Image.open(io.BytesIO(copy)).size
+    if width >= height:
+        raise RuntimeError(f"the report copy is not upright ({width} x {height})")
+    return f"imported, upright copies made ({width} x {height})"
+
+
 def _check_window(root: Path) -> str:
     from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
@@ -83,6 +111,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("resources", _check_resources),
     ("workspace", _check_workspace),
     ("demo data", _check_demo),
+    ("photo import", _check_photo),
     ("main window", _check_window),
 ]
 
