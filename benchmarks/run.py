@@ -128,6 +128,9 @@ def main() -> int:
         from bundle import bench_bundle  # figures only when `make installer` built one
 
         bench_bundle(figures.add, workspace_path)
+    from photos import bench_photos
+
+    bench_photos(figures.add)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,

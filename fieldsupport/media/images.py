@@ -152,18 +152,22 @@ def derive(source: Path) -> Derived:
             longitude=_gps_degrees(gps.get(4), gps.get(3)) if gps else None,
         )
         if image.format == "JPEG":
-            image.draft("RGB", (REPORT_EDGE, REPORT_EDGE))  # decode at 1/2, 1/4 or 1/8 scale
+            # decode at 1/2, 1/4 or 1/8 scale: the largest reduction that still leaves the
+            # long edge >= REPORT_EDGE (draft wants both sides of the box covered)
+            scale = REPORT_EDGE / max(image.size)
+            box = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+            image.draft("RGB", box)
         try:
             image.load()
         except (OSError, SyntaxError) as exc:
             raise ImageRefused(f"damaged or truncated file ({exc})") from None
         reduced = image.convert("RGB")
-        reduced.thumbnail((REPORT_EDGE, REPORT_EDGE), Image.Resampling.LANCZOS)
+        reduced.thumbnail((REPORT_EDGE, REPORT_EDGE), Image.Resampling.BICUBIC, reducing_gap=2.0)
         reduced.info["exif"] = exif.tobytes()
         upright = ImageOps.exif_transpose(reduced)
         report = _encode(upright, REPORT_QUALITY)
         thumb = upright.copy()
-        thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+        thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.BICUBIC, reducing_gap=2.0)
         return Derived(facts, report, _encode(thumb, THUMB_QUALITY))
     finally:
         image.close()

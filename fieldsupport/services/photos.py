@@ -8,8 +8,11 @@ cancelled file never affects the others and nothing is left half-written.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -78,6 +81,69 @@ class PhotoView:
     visit_id: str | None
 
 
+def read_photo(path: Path) -> Derived | FileResult:
+    """The decoding half of an import (runs in a worker process for batches)."""
+    try:
+        if not path.is_file():
+            return FileResult(path, Outcome.REFUSED, "no such file")
+        if path.stat().st_size == 0:
+            return FileResult(path, Outcome.REFUSED, "empty file (0 bytes)")
+        return derive(path)
+    except ImageRefused as exc:
+        return FileResult(path, Outcome.REFUSED, str(exc))
+    except FileNotFoundError:
+        return FileResult(path, Outcome.REFUSED, "the file disappeared during the import")
+    except OSError as exc:
+        return FileResult(path, Outcome.REFUSED, f"cannot read it ({exc.strerror or exc})")
+
+
+# Decoding and scaling is CPU work: a batch uses one process per core (the GIL would keep
+# threads on one core); a few files are faster read in this process than starting workers.
+PROCESS_POOL_MIN_FILES = 6
+
+
+class _Deriver:
+    def __init__(self, count: int) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        if count >= PROCESS_POOL_MIN_FILES and (os.cpu_count() or 1) > 1:
+            # spawn, not fork: the app has Qt and database threads a fork would copy badly
+            self._pool = ProcessPoolExecutor(
+                max_workers=min(os.cpu_count() or 2, 4),
+                mp_context=multiprocessing.get_context("spawn"),
+            )
+
+    def __enter__(self) -> _Deriver:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(
+        self, files: list[Path], state: TaskState
+    ) -> Iterator[tuple[Path, Derived | FileResult]]:
+        """(path, derived or refusal) in file order; keeps a few files ahead in the pool."""
+        if self._pool is None:
+            for path in files:
+                state.check()
+                yield path, read_photo(path)
+            return
+        window = 2 * (self._pool._max_workers or 2)
+        pending: deque[tuple[Path, Future[Derived | FileResult]]] = deque()
+        queue = iter(files)
+        for path in queue:
+            pending.append((path, self._pool.submit(read_photo, path)))
+            if len(pending) >= window:
+                break
+        while pending:
+            state.check()
+            path, future = pending.popleft()
+            next_path = next(queue, None)
+            if next_path is not None:
+                pending.append((next_path, self._pool.submit(read_photo, next_path)))
+            yield path, future.result()
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Files as given, folders walked recursively (a phone or camera mount); hidden files
     and folders skipped, a folder's files in name order."""
@@ -116,24 +182,22 @@ class PhotoService:
         self.check_owner(owner)
         files = expand(paths)
         summary = ImportSummary()
-        for index, path in enumerate(files):
-            state.progress(index / max(len(files), 1), path.name)
-            summary.results.append(self._import_one(owner, path))
+        with _Deriver(len(files)) as deriver:
+            for index, (path, derived) in enumerate(deriver.run(files, state)):
+                state.progress(index / max(len(files), 1), path.name)
+                summary.results.append(self._import_one(owner, path, derived))
         state.progress(1.0, "done")
         return summary
 
-    def _import_one(self, owner: PhotoOwner, path: Path) -> FileResult:
+    def _import_one(
+        self, owner: PhotoOwner, path: Path, derived: Derived | FileResult
+    ) -> FileResult:
+        if isinstance(derived, FileResult):
+            return derived  # refused while reading it
         try:
-            if not path.is_file():
-                return FileResult(path, Outcome.REFUSED, "no such file")
-            if path.stat().st_size == 0:
-                return FileResult(path, Outcome.REFUSED, "empty file (0 bytes)")
-            derived = derive(path)
             sha256 = self.store.put_file(path)
             self._write_copies(sha256, derived)
             return self._record(owner, path, sha256, derived)
-        except ImageRefused as exc:
-            return FileResult(path, Outcome.REFUSED, str(exc))
         except FileNotFoundError:
             return FileResult(path, Outcome.REFUSED, "the file disappeared during the import")
         except FieldSupportError as exc:
