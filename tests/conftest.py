@@ -19,7 +19,9 @@ from PySide6.QtCore import QSettings
 from fieldsupport.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
-TESTDATA = REPO.parent / "shared" / "testdata"
+# Real test files (JPEGs with every EXIF orientation, MIT-licensed, see their LICENSE), kept
+# in the repository so a clean clone tests with them wherever it is checked out.
+TESTDATA = REPO / "tests" / "data"
 FIXED_REFERENCE = "2026-11-02T12:00:00+00:00"
 
 
