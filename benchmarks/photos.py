@@ -1,8 +1,11 @@
-"""Photo import rate: 12-megapixel JPEGs (hash + upright 1600 px copy + thumbnail + record)
-into a fresh workspace, one process. ``python benchmarks/photos.py``."""
+"""Photo figures: the import rate of 12-megapixel JPEGs (hash + upright 1600 px copy +
+thumbnail + record) into a fresh workspace, and a gallery of 500 photos opened offscreen (rows
+shown, visible thumbnails filled in, longest GUI stall). ``python benchmarks/photos.py``."""
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -37,7 +40,7 @@ def _photos(folder: Path) -> list[Path]:
     return paths
 
 
-def bench_photos(add: Add) -> None:
+def bench_import(add: Add) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldsupport-photos-") as tmp:
         folder = Path(tmp) / "camera"
         folder.mkdir()
@@ -55,6 +58,110 @@ def bench_photos(add: Add) -> None:
             assert summary.count(Outcome.IMPORTED) == COUNT, [r.line() for r in summary.results]
             assert workspace.get_setting("device_code") and Case
     add("photo_import_12mp_rate", COUNT / seconds, "photos/s")
+
+
+GALLERY_PHOTOS = 500
+
+
+def _small_photos(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for i in range(count):
+        image = Image.new("RGB", (640, 480), (i * 37 % 256, i * 91 % 256, 120))
+        ImageDraw.Draw(image).text((20, 20), f"photo {i}", fill="white")
+        path = folder / f"site_{i:04d}.jpg"
+        image.save(path, quality=85)
+        paths.append(path)
+    return paths
+
+
+def _pump_until(done: Callable[[], bool], limit_s: float = 60.0) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    deadline = time.perf_counter() + limit_s
+    while not done() and time.perf_counter() < deadline:
+        loop = QEventLoop()
+        QTimer.singleShot(2, loop.quit)
+        loop.exec()
+
+
+class _StallMeter:
+    """Longest gap between ticks of a 5 ms timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.last = self.worst = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+
+def _open_gallery(service: PhotoService, case_id: str, meter: _StallMeter) -> tuple[float, float]:
+    """Seconds from asking for the case's gallery to its rows painted, and to every visible
+    thumbnail painted, in a fresh gallery (nothing cached)."""
+    from fieldsupport.ui.photo_gallery import PhotoGallery
+
+    gallery = PhotoGallery(service)
+    gallery.resize(1200, 800)
+    gallery.show()
+    _pump_until(lambda: not gallery.jobs.busy)
+    loaded: list[bool] = []
+    gallery.loaded.connect(lambda: loaded.append(True))
+    meter.last = 0.0
+    meter.timer.start()
+    started = time.perf_counter()
+    gallery.show_case(case_id, [])
+    _pump_until(lambda: bool(loaded))
+    gallery.view.viewport().repaint()  # the first rows painted (placeholders)
+    opened = time.perf_counter() - started
+    _pump_until(lambda: not gallery.loader.busy and not gallery.jobs.busy)
+    gallery.view.viewport().repaint()
+    filled = time.perf_counter() - started
+    meter.timer.stop()
+    assert gallery.model.rowCount() == GALLERY_PHOTOS
+    gallery.close()
+    gallery.deleteLater()
+    _pump_until(lambda: True)
+    return opened, filled
+
+
+def bench_gallery(add: Add) -> None:
+    """A case with 500 photos: its gallery listed and shown, then the visible thumbnails."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    assert app is not None
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-gallery-") as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        photos = _small_photos(folder, GALLERY_PHOTOS)
+        with Workspace.open(Path(tmp) / "ws") as workspace:
+            with workspace.transaction() as session:
+                customer = Customer(name="Benchmark")
+                session.add(customer)
+                session.flush()
+                customer_id = customer.id
+            case = CaseService(workspace).open_case(CaseIntake("A1", "Gallery", customer_id))
+            service = PhotoService(workspace)
+            summary = service.import_photos(PhotoOwner(case.id), photos)
+            assert summary.count(Outcome.IMPORTED) == GALLERY_PHOTOS
+            meter = _StallMeter()
+            runs = [_open_gallery(service, case.id, meter) for _ in range(3)]
+    add("gallery_open_500_photos", statistics.median(r[0] for r in runs) * 1000, "ms")
+    add("gallery_visible_thumbnails_500", statistics.median(r[1] for r in runs) * 1000, "ms")
+    add("gallery_stall_max_500", meter.worst * 1000, "ms")
+
+
+def bench_photos(add: Add) -> None:
+    bench_import(add)
+    bench_gallery(add)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from fieldsupport.demo import recipe
 from fieldsupport.demo.cases import CaseJob, Ids, World
 from fieldsupport.demo.cases import batches as case_batches
+from fieldsupport.demo.photos import add_demo_photos
 from fieldsupport.demo.rich import add_rich_records
 from fieldsupport.errors import ValidationError, WorkspaceError
+from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models import Asset, Case, Contact, Customer, Product, Setting, Site, User
 from fieldsupport.models.enums import UserRole
 from fieldsupport.services import numbering
@@ -95,6 +97,7 @@ def create_demo(
             task.progress(0.9, "Building indexes")
         search_index.rebuild(session)
         add_rich_records(session, new_id, reference, world.current_user)
+        add_demo_photos(session, new_id, BlobStore(workspace.blobs_dir), rng)
         session.add(Setting(key="current_user_id", value=world.current_user))
         session.add(Setting(key="demo", value={"seed": seed, "reference": reference.isoformat()}))
         session.execute(text("PRAGMA cache_size=-2000"))

@@ -31,6 +31,9 @@ from fieldsupport.services.catalog import CaseRecords, CatalogService
 from fieldsupport.services.claims import ClaimService
 from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import DOCUMENTABLE_STATUSES
+from fieldsupport.services.photos import PhotoService
+from fieldsupport.services.reports import ReportService
+from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.solutions import SolutionService
 from fieldsupport.services.training import TrainingService
 from fieldsupport.services.views import CaseDetail, CaseRow, VisitView
@@ -38,6 +41,8 @@ from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.action_dialog import ActionDialog, needs_form
 from fieldsupport.ui.claims_tab import ClaimsTab
 from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.photo_gallery import PhotoGallery
+from fieldsupport.ui.report_tab import ReportsTab
 from fieldsupport.ui.solutions_tab import SolutionsTab
 from fieldsupport.ui.timeline_tab import TimelineTab
 from fieldsupport.ui.training_tab import TrainingTab
@@ -133,12 +138,13 @@ class CaseFileView(QWidget):
         self.claims_tab = ClaimsTab(ClaimService(workspace, user_id=cases.user_id), self)
         self.claims_tab.changed.connect(self.refresh)
         self.tabs.addTab(self.claims_tab, self.tr("Claims"))
-        self.photos_label = QLabel(self)
-        self.photos_label.setAccessibleName(self.tr("Photos"))
-        self.photos_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.tabs.addTab(self.photos_label, self.tr("Photos"))
-        self.reports_list = self._list(self.tr("Service reports"))
-        self.tabs.addTab(self.reports_list, self.tr("Reports"))
+        self.photos_tab = PhotoGallery(PhotoService(workspace), self)
+        self.tabs.addTab(self.photos_tab, self.tr("Photos"))
+        self.reports_tab = ReportsTab(
+            ReportService(workspace, user_id=cases.user_id), SignatureService(workspace), self
+        )
+        self.reports_tab.changed.connect(self.refresh)
+        self.tabs.addTab(self.reports_tab, self.tr("Reports"))
         self.history = QTableWidget(0, 5, self)
         self.history.setAccessibleName(self.tr("Other cases of this asset and customer"))
         self.history.setHorizontalHeaderLabels(
@@ -247,11 +253,13 @@ class CaseFileView(QWidget):
             case.id, on_site[0] if on_site else None, data.records.applications
         )
         self.training_tab.show_case(case.id, case.customer_id)
+        self.photos_tab.show_case(case.id, data.visits)
         is_claim = case.assist_type is AssistType.CLAIM
         self.tabs.setTabVisible(self.tabs.indexOf(self.claims_tab), is_claim)
         if is_claim:
             self.claims_tab.show_case(case.id)
         self._show_records(data.records)
+        self.reports_tab.show_case(case.id, data.visits, case.contact_name or "")
         self._show_history(data.history)
         self.case_loaded.emit(case.id)
 
@@ -369,19 +377,12 @@ class CaseFileView(QWidget):
         self.resolution.setText(escape(case.resolution or "—"))
 
     def _show_records(self, records: CaseRecords) -> None:
-        self.photos_label.setText(self.tr("{0} photos on this case.").format(records.photo_count))
-        self.reports_list.clear()
-        for r in records.reports:
-            self.reports_list.addItem(
-                self.tr("{0} rev. {1} — {2} — {3}").format(
-                    r.report_number,
-                    r.revision,
-                    self.tr(r.status.value),
-                    format_time(r.generated_at),
-                )
-            )
-        if not records.reports:
-            self.reports_list.addItem(self.tr("No service report yet."))
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.reports_tab),
+            self.tr("Reports ({0})").format(len(records.reports))
+            if records.reports
+            else self.tr("Reports"),
+        )
 
     def _show_history(self, rows: list[CaseRow]) -> None:
         self.history.setRowCount(0)

@@ -104,10 +104,13 @@ class Operation(QObject):
 
     @Slot(float, str)
     def _progressed(self, fraction: float, message: str) -> None:
-        if self._dialog is not None:
-            self._dialog.setValue(int(fraction * 1000))
+        dialog = self._dialog
+        if dialog is not None:
             if message:
-                self._dialog.setLabelText(f"{self._label}\n{message}")
+                dialog.setLabelText(f"{self._label}\n{message}")
+            # last: a modal progress dialog processes events in setValue, where the job may
+            # finish and close the dialog
+            dialog.setValue(int(fraction * 1000))
 
     def _finish(self) -> None:
         self.done = True

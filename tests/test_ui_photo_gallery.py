@@ -1,0 +1,350 @@
+"""The photo gallery offscreen: lazy thumbnails, import by dialog, drop and paste with the
+summary of refusals, cancel, captions, order, before/after pairs, delete with undo and
+restore, the no-camera path, and the gallery in the case file."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from builders import make_refs, open_case
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
+from pytestqt.qtbot import QtBot
+
+from fieldsupport.models.enums import BeforeAfter
+from fieldsupport.services.cases import CaseService
+from fieldsupport.services.photos import Outcome, PhotoOwner, PhotoService
+from fieldsupport.services.visits import VisitService
+from fieldsupport.ui.photo_gallery import PhotoGallery
+from fieldsupport.ui.photo_model import ThumbnailLoader
+from fieldsupport.workspace import Workspace
+
+ORIENTATION = Path(__file__).parent / "data" / "photos" / "orientation"
+
+
+@pytest.fixture
+def case_id(workspace: Workspace) -> str:
+    return open_case(CaseService(workspace), make_refs(workspace))
+
+
+@pytest.fixture
+def gallery(qtbot: QtBot, workspace: Workspace) -> Iterator[PhotoGallery]:
+    widget = PhotoGallery(PhotoService(workspace))
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    yield widget
+    qtbot.waitUntil(lambda: not widget.jobs.busy, timeout=20_000)
+
+
+def _show(qtbot: QtBot, gallery: PhotoGallery, case_id: str) -> None:
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        gallery.show_case(case_id, [])
+
+
+def _settle(qtbot: QtBot, gallery: PhotoGallery) -> None:
+    qtbot.waitUntil(lambda: not gallery.jobs.busy, timeout=20_000)
+
+
+def _import(qtbot: QtBot, gallery: PhotoGallery, paths: list[Path]) -> None:
+    with qtbot.waitSignal(gallery.loaded, timeout=20_000):
+        gallery.import_files(paths)
+    _settle(qtbot, gallery)
+
+
+def _small(folder: Path, name: str, colour: str, size: tuple[int, int] = (300, 200)) -> Path:
+    path = folder / name
+    Image.new("RGB", size, colour).save(path, quality=85)
+    return path
+
+
+def test_thumbnails_fill_in_lazily_and_upright(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str
+) -> None:
+    files = [ORIENTATION / "Landscape_5.jpg", ORIENTATION / "Portrait_7.jpg"]
+    PhotoService(workspace).import_photos(PhotoOwner(case_id), files)
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    model = gallery.model
+    assert model.rowCount() == 2
+    first = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert isinstance(first, QPixmap)
+    _settle(qtbot, gallery)  # the worker has read the thumbnails
+    shapes = []
+    for row in range(2):
+        pixmap = model.data(model.index(row), Qt.ItemDataRole.DecorationRole)
+        assert pixmap.cacheKey() != gallery.loader.placeholder.cacheKey()
+        shapes.append(pixmap.width() > pixmap.height())
+    assert shapes == [True, False]  # landscape wide, portrait tall: upright
+
+
+def test_missing_thumbnail_shows_a_marker_not_a_crash(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str
+) -> None:
+    service = PhotoService(workspace)
+    service.import_photos(PhotoOwner(case_id), [ORIENTATION / "Landscape_1.jpg"])
+    sha = service.photos_of(PhotoOwner(case_id))[0].sha256
+    service.thumbnail_path(sha).unlink()
+    _show(qtbot, gallery, case_id)
+    gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    _settle(qtbot, gallery)
+    pixmap = gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert pixmap.cacheKey() == gallery.loader.missing.cacheKey()
+
+
+def test_import_reports_refusals_with_reasons(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    _show(qtbot, gallery, case_id)
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("not a photo")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    good = _small(tmp_path, "good.jpg", "teal")
+    _import(qtbot, gallery, [junk, good, empty])
+    assert gallery.model.rowCount() == 1
+    assert gallery.selected_ids() == [gallery.model.photo(0).id]  # the new photo is selected
+    dialog = gallery.summary_dialog
+    assert dialog is not None and dialog.isVisible()
+    lines = [dialog.files.item(i).text() for i in range(dialog.files.count())]
+    assert lines == [
+        "notes.jpg — refused: not an image (or a format we do not import)",
+        "empty.png — refused: empty file (0 bytes)",
+        "good.jpg — imported",
+    ]
+    assert gallery.message.text() == "1 imported, 2 refused."
+
+
+def test_drop_files_and_paste_an_image(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(_small(tmp_path, "dropped.jpg", "orange")))])
+    viewport = gallery.view.viewport()
+    enter = QDragEnterEvent(
+        QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    with qtbot.waitSignal(gallery.loaded, timeout=20_000):
+        QApplication.sendEvent(viewport, drop)
+    _settle(qtbot, gallery)
+    assert [p.filename for p in gallery.model.photos()] == ["dropped.jpg"]
+
+    text_only = QMimeData()
+    text_only.setText("just words")
+    refused = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, text_only, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, refused)
+    assert not refused.isAccepted()
+
+    screenshot = QImage(320, 200, QImage.Format.Format_RGB32)
+    screenshot.fill(Qt.GlobalColor.magenta)
+    QGuiApplication.clipboard().setImage(screenshot)
+    with qtbot.waitSignal(gallery.loaded, timeout=20_000):
+        gallery.paste()
+    _settle(qtbot, gallery)
+    names = [p.filename or "" for p in gallery.model.photos()]
+    assert len(names) == 2 and names[1].startswith("pasted-") and names[1].endswith(".png")
+    assert gallery.model.photos()[1].width == 320
+
+    QGuiApplication.clipboard().setText("no picture here")
+    gallery.paste()
+    assert gallery.message.text() == "The clipboard holds no image or photo file."
+
+
+def test_cancel_an_import_keeps_whole_photos_and_says_so(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    _show(qtbot, gallery, case_id)
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for copy in range(2):
+        for source in sorted(ORIENTATION.glob("*.jpg")):
+            shutil.copy(source, folder / f"{copy}-{source.name}")
+    gallery.import_files([folder])
+    operation = gallery.import_operation
+    operation._show_dialog()  # as after 600 ms, without waiting for them
+    dialogs = gallery.findChildren(QProgressDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    (cancel,) = [b for b in dialogs[0].findChildren(QPushButton) if b.text() == "Cancel"]
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: operation.done, timeout=30_000)
+    _settle(qtbot, gallery)
+    summary = gallery.last_summary
+    assert summary.cancelled and len(summary.results) < 36
+    assert gallery.model.rowCount() == summary.count(Outcome.IMPORTED)
+    assert gallery.message.text().startswith("Import cancelled: ")
+    assert gallery.summary_dialog is not None
+    assert gallery.summary_dialog.headline.text().startswith("Import cancelled")
+
+
+def test_caption_order_before_after_and_pairs(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    service = PhotoService(workspace)
+    files = [_small(tmp_path, f"p{i}.jpg", c) for i, c in enumerate(["red", "green", "blue"])]
+    service.import_photos(PhotoOwner(case_id), files)
+    _show(qtbot, gallery, case_id)
+    assert not gallery.caption_button.isEnabled()  # nothing selected
+
+    gallery.select_rows(0)
+    assert gallery.caption_button.isEnabled() and not gallery.pair_button.isEnabled()
+    gallery.caption.setText("Worn gland packing")
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.caption_button, Qt.MouseButton.LeftButton)
+    assert gallery.model.photo(0).caption == "Worn gland packing"
+    label = gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DisplayRole)
+    assert label == "Worn gland packing"
+
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.later_button, Qt.MouseButton.LeftButton)
+    assert [p.filename for p in gallery.model.photos()] == ["p1.jpg", "p0.jpg", "p2.jpg"]
+    assert gallery.selected_photos()[0].filename == "p0.jpg"  # still selected after moving
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.earlier_button, Qt.MouseButton.LeftButton)
+    assert [p.filename for p in gallery.model.photos()] == ["p0.jpg", "p1.jpg", "p2.jpg"]
+
+    gallery.select_rows(0, 2)
+    assert gallery.pair_button.isEnabled() and not gallery.caption_button.isEnabled()
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.pair_button, Qt.MouseButton.LeftButton)
+    photos = gallery.model.photos()
+    assert (photos[0].before_after, photos[2].before_after) == (
+        BeforeAfter.BEFORE,
+        BeforeAfter.AFTER,
+    )
+    assert photos[0].pair_id == photos[2].pair_id is not None
+    label = gallery.model.data(gallery.model.index(2), Qt.ItemDataRole.DisplayRole)
+    assert label == "After ⇄"
+    assert gallery.message.text() == "Paired: before and after."
+
+    gallery.select_rows(1)
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.before_button, Qt.MouseButton.LeftButton)
+    assert gallery.model.photo(1).before_after is BeforeAfter.BEFORE
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.unmark_button, Qt.MouseButton.LeftButton)
+    assert gallery.model.photo(1).before_after is None
+
+
+def test_delete_undo_and_restore_from_the_deleted_list(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    service = PhotoService(workspace)
+    service.import_photos(
+        PhotoOwner(case_id), [_small(tmp_path, "a.jpg", "red"), _small(tmp_path, "b.jpg", "blue")]
+    )
+    _show(qtbot, gallery, case_id)
+    gallery.select_rows(1)
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.delete_button, Qt.MouseButton.LeftButton)
+    assert [p.filename for p in gallery.model.photos()] == ["a.jpg"]
+    assert gallery.undo_button.isVisibleTo(gallery)
+    assert "1 photo(s) deleted" in gallery.message.text()
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(gallery.undo_button, Qt.MouseButton.LeftButton)
+    assert [p.filename for p in gallery.model.photos()] == ["a.jpg", "b.jpg"]
+    assert not gallery.undo_button.isVisibleTo(gallery)
+
+    gallery.select_rows(0)
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        gallery.delete_selected()
+    gallery.open_deleted()
+    dialog = gallery.deleted_dialog
+    qtbot.waitUntil(lambda: dialog.list.count() == 1 and not dialog.jobs.busy, timeout=5000)
+    assert dialog.list.item(0).text().startswith("a.jpg — deleted ")
+    dialog.list.setCurrentRow(0)
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    assert [p.filename for p in gallery.model.photos()] == ["a.jpg", "b.jpg"]
+    qtbot.waitUntil(lambda: dialog.list.item(0).text() == "No deleted photos here.", timeout=5000)
+    qtbot.waitUntil(lambda: not dialog.jobs.busy, timeout=5000)
+
+
+def test_visit_filter_imports_to_the_visit(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    visits = VisitService(workspace)
+    visit = visits.plan_visit(case_id)
+    PhotoService(workspace).import_photos(PhotoOwner(case_id), [_small(tmp_path, "c.jpg", "red")])
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        gallery.show_case(case_id, visits.visits_of_case(case_id))
+    assert gallery.filter.count() == 2 and gallery.model.rowCount() == 1
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        gallery.filter.setCurrentIndex(1)
+    assert gallery.owner == PhotoOwner(case_id, visit.id) and gallery.model.rowCount() == 0
+    _import(qtbot, gallery, [_small(tmp_path, "v.jpg", "blue")])
+    assert [p.visit_id for p in gallery.model.photos()] == [visit.id]
+    with qtbot.waitSignal(gallery.loaded, timeout=10_000):
+        gallery.filter.setCurrentIndex(0)
+    assert gallery.model.rowCount() == 2
+
+
+def test_no_camera_hides_the_button_with_a_note(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str
+) -> None:
+    from fieldsupport.ui.photo_camera import camera_status
+
+    available, _note = camera_status()
+    if available:
+        pytest.skip("this machine has a camera")
+    gallery.show()
+    qtbot.waitUntil(lambda: gallery.camera_note.isVisible(), timeout=5000)
+    assert not gallery.camera_button.isVisible()
+    assert gallery.camera_note.text().startswith(("No camera found", "No camera support"))
+    assert gallery.add_button.isVisible()
+
+
+def test_thumbnail_cache_is_bounded(qtbot: QtBot, gallery: PhotoGallery, tmp_path: Path) -> None:
+    import fieldsupport.ui.photo_model as photo_model
+
+    loader = ThumbnailLoader(gallery.jobs, gallery)
+    paths = [_small(tmp_path, f"t{i}.jpg", "grey", (64, 48)) for i in range(5)]
+    original = photo_model.CACHE_SIZE
+    photo_model.CACHE_SIZE = 3
+    try:
+        for i, path in enumerate(paths):
+            assert loader.pixmap(f"{i:064x}", path) is None
+        qtbot.waitUntil(lambda: not loader.busy, timeout=10_000)
+        cached = [loader.pixmap(f"{i:064x}", p) is not None for i, p in enumerate(paths)]
+        qtbot.waitUntil(lambda: not loader.busy, timeout=10_000)
+    finally:
+        photo_model.CACHE_SIZE = original
+    assert cached.count(True) == 3  # only the most recent three are kept
+
+
+def test_the_case_file_photos_tab_is_the_gallery(
+    qtbot: QtBot, workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    from fieldsupport.ui.main_window import MainWindow
+
+    PhotoService(workspace).import_photos(
+        PhotoOwner(case_id), [_small(tmp_path, "site.jpg", "olive")]
+    )
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    window.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
+        window.show()
+    case_file = window.case_file
+    with qtbot.waitSignal(case_file.photos_tab.loaded, timeout=10_000):
+        window.open_case(case_id)
+    tabs = case_file.tabs
+    assert tabs.widget(tabs.indexOf(case_file.photos_tab)) is case_file.photos_tab
+    assert [p.filename for p in case_file.photos_tab.model.photos()] == ["site.jpg"]
+    qtbot.waitUntil(lambda: not case_file.jobs.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not case_file.photos_tab.jobs.busy, timeout=10_000)
