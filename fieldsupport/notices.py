@@ -84,6 +84,15 @@ def notices_text(root: str = ROOT_DISTRIBUTION) -> str:
                 except OSError:
                     continue
                 parts.append(f"\n--- {file.name} ---\n{text.strip()}\n")
+    # files shipped in resources/ under their own licences (the report font)
+    from fieldsupport.resources import resource_path
+
+    fonts = resource_path("fonts/LICENSE")
+    if fonts is not None:
+        parts.append(
+            f"\n{'=' * 78}\nDejaVu fonts (resources/fonts) — Bitstream Vera / DejaVu licence "
+            f"(free)\n{'=' * 78}\n{fonts.read_text(encoding='utf-8', errors='replace').strip()}\n"
+        )
     return "".join(parts)
 
 

@@ -36,6 +36,7 @@ def test_self_test_command_passes() -> None:
         "ok    demo data",
         "ok    photo import",
         "ok    main window",
+        "ok    service report",
     ]
     assert lines[-1] == "all checks passed"
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from builders import make_refs, open_case
-from PySide6.QtWidgets import QTableWidgetItem
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from fieldsupport.models import Asset, Contact
@@ -144,7 +144,7 @@ def test_log_a_training_session(
     tab.name.setText("ewa wiśniewska")
     tab.quick_add()
     assert "already on the attendance list" in tab.message.text()
-    tab.attendees.cellWidget(1, 3).setChecked(True)  # Jan signs off
+    tab.attendees.cellWidget(1, 3).findChild(QCheckBox).setChecked(True)  # Jan: a tick
     box = tab.attendees.cellWidget(0, 4)
     box.setCurrentIndex(box.findData("passed"))
     box.activated.emit(box.currentIndex())
@@ -154,6 +154,21 @@ def test_log_a_training_session(
         ("Ewa Wiśniewska", False, AssessmentResult.PASSED),
         ("Jan Nowak", True, AssessmentResult.NOT_ASSESSED),
     ]
+    # Ewa signs with her own signature
+    # a ticked attendee may still sign; one who signed has nothing left to do
+    assert tab.attendees.cellWidget(1, 3).findChild(QPushButton) is not None
+    dialog = tab.sign(session.attendees[0].id, "Ewa Wiśniewska")
+    dialog.sign_button.click()
+    assert "Sign in the box first" in dialog.message.text() and dialog.isVisible()
+    dialog.pad.set_strokes([[(0.1, 0.5, 0.5), (0.5, 0.2, 0.5), (0.9, 0.6, 0.5)]])
+    dialog.sign_button.click()
+    assert not dialog.isVisible()
+    ewa = TrainingService(workspace).of_case(case_id)[0].attendees[0]
+    assert ewa.signed_off and ewa.signed_with_signature
+    rows = TrainingService(workspace).of_case(case_id)[0].attendance_list()
+    assert rows[0][3] == "signed"
+    assert tab.attendees.cellWidget(0, 3).findChild(QLabel).text() == "signed"
+    assert tab.attendees.cellWidget(0, 3).findChild(QPushButton) is None
 
 
 def test_author_release_and_version_a_solution(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fieldsupport.errors import ValidationError
 from fieldsupport.models.base import SHORT_LEN, Base, SyncMixin, UTCDateTime, enum_column
 from fieldsupport.models.enums import ReportStatus
 
@@ -31,3 +33,19 @@ class ServiceReport(SyncMixin, Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str | None] = mapped_column(Text)
+
+
+FINISHED_REPORT_STATES = (ReportStatus.SIGNED, ReportStatus.FINAL)
+
+
+@event.listens_for(ServiceReport, "before_update")
+def _signed_reports_are_immutable(_mapper: Any, _connection: Any, report: ServiceReport) -> None:
+    """A signed (or finally refused) revision is what the customer saw: never changed. Any
+    change after that is a new revision."""
+    history = inspect(report).attrs.status.history
+    previous = history.deleted[0] if history.deleted else report.status
+    if previous in FINISHED_REPORT_STATES:
+        raise ValidationError(
+            f"Service report {report.report_number} revision {report.revision} is "
+            f"{previous.value}; it cannot be changed. Report again to make a new revision."
+        )

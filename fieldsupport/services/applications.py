@@ -162,7 +162,7 @@ class ApplicationService:
                     )
                 )
             session.flush()
-            return _view(session, record)
+            return application_view(session, record)
 
     def record_value(
         self,
@@ -188,7 +188,9 @@ class ApplicationService:
             record.has_deviation = any(v.out_of_range for v in _live(record.parameter_values))
             session.flush()
             return next(
-                p for p in _view(session, record).parameters if p.parameter_id == parameter_id
+                p
+                for p in application_view(session, record).parameters
+                if p.parameter_id == parameter_id
             )
 
     def record_step(
@@ -272,7 +274,7 @@ class ApplicationService:
         text = optional_text(notes, "outcome notes")
         with self.workspace.transaction() as session:
             record = self._open(session, record_id)
-            view = _view(session, record)
+            view = application_view(session, record)
             problems = [
                 f"{p.name} is out of range ({p.actual_value:g}); give a deviation reason"
                 for p in view.parameters
@@ -293,7 +295,7 @@ class ApplicationService:
             record.outcome = result
             record.outcome_notes = text
             session.flush()
-            return _view(session, record)
+            return application_view(session, record)
 
     def review(self, record_id: str, comment: str) -> ApplicationView:
         """The advisor's review of a completed record."""
@@ -306,7 +308,7 @@ class ApplicationService:
             record.reviewed_by_id = self.user_id
             record.review_comment = text
             session.flush()
-            return _view(session, record)
+            return application_view(session, record)
 
     def for_review(self, *, include_reviewed: bool = False) -> list[ApplicationView]:
         """Completed records for the advisor: deviations first, then the newest."""
@@ -319,11 +321,11 @@ class ApplicationService:
             stmt = stmt.order_by(
                 ApplicationRecord.has_deviation.desc(), ApplicationRecord.applied_at.desc()
             )
-            return [_view(session, r) for r in session.scalars(stmt)]
+            return [application_view(session, r) for r in session.scalars(stmt)]
 
     def get(self, record_id: str) -> ApplicationView:
         with self.workspace.transaction() as session:
-            return _view(
+            return application_view(
                 session, get_live(session, ApplicationRecord, record_id, "application record")
             )
 
@@ -336,7 +338,7 @@ class ApplicationService:
                 )
                 .order_by(ApplicationRecord.applied_at)
             )
-            return [_view(session, r) for r in records]
+            return [application_view(session, r) for r in records]
 
     @staticmethod
     def _open(session: Session, record_id: str) -> ApplicationRecord:
@@ -361,7 +363,7 @@ def _value_row(
     raise ValidationError("That parameter is not part of the applied solution version.")
 
 
-def _view(session: Session, record: ApplicationRecord) -> ApplicationView:
+def application_view(session: Session, record: ApplicationRecord) -> ApplicationView:
     solution = record.solution
     values = {v.parameter_id: v for v in _live(record.parameter_values)}
     results = {r.step_id: r for r in _live(record.step_results)}

@@ -121,7 +121,7 @@ class TrainingService:
             )
             session.add(training)
             session.flush()
-            return _view(session, training)
+            return training_view(session, training)
 
     def add_attendee(
         self,
@@ -180,7 +180,7 @@ class TrainingService:
 
     def get(self, session_id: str) -> TrainingView:
         with self.workspace.transaction() as session:
-            return _view(
+            return training_view(
                 session, get_live(session, TrainingSession, session_id, "training session")
             )
 
@@ -191,7 +191,7 @@ class TrainingService:
                 .where(TrainingSession.case_id == case_id, TrainingSession.deleted_at.is_(None))
                 .order_by(TrainingSession.started_at)
             )
-            return [_view(session, t) for t in rows]
+            return [training_view(session, t) for t in rows]
 
 
 def _live(rows: list[TrainingAttendee]) -> list[TrainingAttendee]:
@@ -211,7 +211,7 @@ def _attendee(a: TrainingAttendee) -> AttendeeView:
     )
 
 
-def _view(session: Session, training: TrainingSession) -> TrainingView:
+def training_view(session: Session, training: TrainingSession) -> TrainingView:
     trainer = session.get(User, training.trainer_id) if training.trainer_id else None
     customer = session.get(Customer, training.customer_id)
     return TrainingView(

@@ -2,7 +2,8 @@
 
 Runs the real thing in a temporary workspace that is removed afterwards: migrations, demo
 data, the bundled resources, a photo import, the main window (offscreen) with its case
-list. Features add their own checks here as they arrive (a service report PDF next).
+list, a service report PDF read back through Qt PDF. Features add their own checks here as
+they arrive.
 Prints one line per check; exit status 0 only when every check passed.
 """
 
@@ -19,7 +20,13 @@ from fieldsupport import __version__
 from fieldsupport.resources import resource_path
 
 # Resources the running app needs; a bundle that lacks one must fail here, not on a laptop.
-REQUIRED_RESOURCES = ("icons/fieldsupport.svg", "translations/README.md")
+REQUIRED_RESOURCES = (
+    "icons/fieldsupport.svg",
+    "translations/README.md",
+    "fonts/DejaVuSans.ttf",
+    "fonts/DejaVuSans-Bold.ttf",
+    "fonts/DejaVuSans-Oblique.ttf",
+)
 
 Check = Callable[[Path], str]
 
@@ -107,12 +114,48 @@ def _check_window(root: Path) -> str:
         app.processEvents()
 
 
+def _check_report(root: Path) -> str:
+    from PySide6.QtPdf import QPdfDocument
+
+    from fieldsupport.services.case_queries import CaseListService, CaseQuery
+    from fieldsupport.services.photos import PhotoOwner, PhotoService
+    from fieldsupport.services.reports import ReportService
+    from fieldsupport.services.visits import VisitService
+    from fieldsupport.ui.app import make_application
+    from fieldsupport.workspace import Workspace
+
+    make_application()  # Qt PDF renders fonts through the application
+    with Workspace.open(root / "workspace") as workspace:
+        visits = VisitService(workspace)
+        for case_id in CaseListService(workspace).ids(CaseQuery(), limit=200):
+            case_visits = visits.visits_of_case(case_id)
+            if case_visits:
+                break
+        else:
+            raise RuntimeError("no visit in the demo data to report on")
+        visit = case_visits[-1]
+        PhotoService(workspace).import_photos(
+            PhotoOwner(case_id, visit.id), [root / "self-test-photo.jpg"]
+        )
+        report = ReportService(workspace).generate_draft(visit.id)
+    if report.pdf_path is None:
+        raise RuntimeError("the report PDF was not stored")
+    document = QPdfDocument()
+    error = document.load(str(report.pdf_path))
+    if error != QPdfDocument.Error.None_ or document.pageCount() < 1:
+        raise RuntimeError(f"the report PDF could not be read back ({error.name})")
+    pages = document.pageCount()
+    document.close()
+    return f"{report.report_number}: {pages} page(s), read back through Qt PDF"
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("resources", _check_resources),
     ("workspace", _check_workspace),
     ("demo data", _check_demo),
     ("photo import", _check_photo),
     ("main window", _check_window),
+    ("service report", _check_report),
 ]
 
 

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -24,7 +26,9 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import AssessmentResult
 from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.training import TrainingService, TrainingView
+from fieldsupport.ui.signature_dialog import SignatureDialog
 from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     InlineMessage,
@@ -38,10 +42,15 @@ class TrainingTab(QWidget):
     changed = Signal()
 
     def __init__(
-        self, training: TrainingService, catalog: CatalogService, parent: QWidget | None = None
+        self,
+        training: TrainingService,
+        catalog: CatalogService,
+        parent: QWidget | None = None,
+        signatures: SignatureService | None = None,
     ) -> None:
         super().__init__(parent)
         self._training, self._catalog = training, catalog
+        self._signatures = signatures or SignatureService(training.workspace)
         self._case_id: str | None = None
         self._customer_id: str | None = None
         self.current: TrainingView | None = None
@@ -151,7 +160,19 @@ class TrainingTab(QWidget):
             tick.setChecked(a.signed_off)
             tick.setEnabled(not a.signed_off)  # a sign-off is not taken back
             tick.toggled.connect(lambda on, aid=a.id: on and self._sign_off(aid))
-            self.attendees.setCellWidget(row, 3, tick)
+            cell = QWidget(self)
+            cell_layout = QHBoxLayout(cell)
+            cell_layout.setContentsMargins(2, 0, 2, 0)
+            cell_layout.addWidget(tick)
+            if a.signed_with_signature:
+                cell_layout.addWidget(QLabel(self.tr("signed"), cell))
+            else:
+                sign = QPushButton(self.tr("Sign…"), cell)
+                sign.setAccessibleName(self.tr("{0} signs").format(a.name))
+                sign.clicked.connect(lambda _c=False, aid=a.id, name=a.name: self.sign(aid, name))
+                cell_layout.addWidget(sign)
+            cell_layout.addStretch(1)
+            self.attendees.setCellWidget(row, 3, cell)
             result = QComboBox(self)
             result.setAccessibleName(self.tr("Assessment of {0}").format(a.name))
             for value in AssessmentResult:
@@ -212,6 +233,30 @@ class TrainingTab(QWidget):
 
     def _sign_off(self, attendee_id: str) -> None:
         if self._run(lambda: self._training.sign_off(attendee_id)):
+            self._refresh()
+
+    def sign(self, attendee_id: str, name: str) -> SignatureDialog:
+        """The attendee signs the attendance list with their own signature."""
+        topic = self.current.topic if self.current else ""
+        dialog = SignatureDialog(
+            name, self.tr("{0} confirms attending “{1}”.").format(name, topic), self
+        )
+        dialog.accepted.connect(lambda: self._signed(attendee_id, name, dialog))
+        dialog.open()
+        return dialog
+
+    def _signed(self, attendee_id: str, name: str, dialog: SignatureDialog) -> None:
+        if dialog.png is None:
+            return
+        png, strokes = dialog.png, [list(map(list, s)) for s in dialog.strokes]
+
+        def record() -> None:
+            signature = self._signatures.record_signature(
+                signer_name=name, png=png, strokes=strokes
+            )
+            self._training.sign_off(attendee_id, signature_id=signature.id)
+
+        if self._run(record):
             self._refresh()
 
     def _assess(self, attendee_id: str, box: QComboBox) -> None:

@@ -1,0 +1,82 @@
+"""A report's PDF shown in the app (Qt PDF), before it is finalized or handed over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from fieldsupport.ui.widgets import touch_button
+
+ZOOM_STEP = 1.25
+
+
+class ReportPreviewDialog(QDialog):
+    finalize_requested = Signal()
+    open_requested = Signal()
+    save_requested = Signal()
+
+    def __init__(
+        self, title: str, pdf_path: Path, *, can_finalize: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.resize(900, 1000)
+        self.document = QPdfDocument(self)
+        self.view = QPdfView(self)
+        self.view.setAccessibleName(self.tr("Report preview"))
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.error = self.document.load(str(pdf_path))
+        self.status = QLabel(self)
+        if self.error != QPdfDocument.Error.None_:
+            self.status.setText(
+                self.tr("The PDF could not be shown ({0}).").format(self.error.name)
+            )
+        else:
+            self.status.setText(self.tr("{0} pages").format(self.document.pageCount()))
+
+        zoom_in = touch_button(self.tr("Zoom in"), self)
+        zoom_out = touch_button(self.tr("Zoom out"), self)
+        fit = touch_button(self.tr("Fit width"), self)
+        zoom_in.clicked.connect(lambda: self._zoom(ZOOM_STEP))
+        zoom_out.clicked.connect(lambda: self._zoom(1 / ZOOM_STEP))
+        fit.clicked.connect(lambda: self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
+        self.finalize_button = touch_button(self.tr("Finalize…"), self)
+        self.finalize_button.setVisible(can_finalize)
+        self.finalize_button.clicked.connect(self._finalize)
+        open_button = touch_button(self.tr("Open in PDF viewer"), self)
+        open_button.clicked.connect(self.open_requested)
+        save_button = touch_button(self.tr("Save a copy…"), self)
+        save_button.clicked.connect(self.save_requested)
+        close_button = touch_button(self.tr("Close"), self)
+        close_button.clicked.connect(self.reject)
+
+        bar = QHBoxLayout()
+        for button in (zoom_out, zoom_in, fit):
+            bar.addWidget(button)
+        bar.addWidget(self.status, 1)
+        for button in (open_button, save_button, self.finalize_button, close_button):
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+    def _zoom(self, factor: float) -> None:
+        self.view.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.view.setZoomFactor(max(0.25, min(self.view.zoomFactor() * factor, 6.0)))
+
+    @Slot()
+    def _finalize(self) -> None:
+        self.accept()
+        self.finalize_requested.emit()
+
+    def done(self, result: int) -> None:
+        # release the file so Windows lets the workspace move or delete it later
+        self.document.close()
+        super().done(result)

@@ -1,0 +1,99 @@
+"""The Reports tab offscreen: create a preview in a worker, look at it in the Qt PDF view,
+finalize it with a drawn signature and a score, save a copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from pytestqt.qtbot import QtBot
+from report_builders import ReportVisit, report_visit
+
+from fieldsupport.models.enums import ReportStatus
+from fieldsupport.services.reports import ReportService
+from fieldsupport.ui.main_window import MainWindow
+from fieldsupport.ui.report_finalize import FinalizeDialog
+from fieldsupport.ui.report_tab import ReportsTab
+from fieldsupport.workspace import Workspace
+
+
+@pytest.fixture
+def visit(workspace: Workspace) -> ReportVisit:
+    rv = report_visit(workspace)
+    workspace.set_setting("current_user_id", rv.refs["engineer"])
+    return rv
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, workspace: Workspace, visit: ReportVisit) -> Iterator[ReportsTab]:
+    win = MainWindow(workspace)
+    qtbot.addWidget(win)
+    win.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
+        win.show()
+    with qtbot.waitSignal(win.case_file.case_loaded, timeout=10_000):
+        win.open_case(visit.case_id)
+    reports = win.case_file.reports_tab
+    win.case_file.tabs.setCurrentWidget(reports)
+    qtbot.waitUntil(lambda: not reports.jobs.busy, timeout=10_000)
+    yield reports
+    qtbot.waitUntil(lambda: not reports.jobs.busy and not win.case_file.jobs.busy, timeout=10_000)
+    if reports._preview is not None:
+        reports._preview.reject()
+
+
+def _create(qtbot: QtBot, tab: ReportsTab) -> None:
+    with qtbot.waitSignal(tab.changed, timeout=20_000):
+        tab.create_button.click()
+    qtbot.waitUntil(
+        lambda: tab.table.rowCount() == 1 and tab.selected() is not None, timeout=10_000
+    )
+
+
+def test_create_preview_and_finalize(
+    qtbot: QtBot, tab: ReportsTab, workspace: Workspace, visit: ReportVisit, tmp_path: Path
+) -> None:
+    assert tab.visit_choice.count() == 1 and tab.create_button.isEnabled()
+    assert tab.table.rowCount() == 0 and not tab.finalize_button.isEnabled()
+    _create(qtbot, tab)
+    assert "Preview ready" in tab.message.text()
+    preview = tab._preview
+    assert preview is not None and preview.isVisible()
+    assert preview.document.pageCount() == len(PdfReader(tab.selected().pdf_path).pages)  # type: ignore[union-attr]
+    assert preview.finalize_button.isVisible()
+    assert tab.table.item(0, 2).text() == "draft" and tab.finalize_button.isEnabled()
+
+    preview.finalize_button.click()  # closes the preview, opens the sign-off
+    dialog = tab.findChild(FinalizeDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.name.setText("Jan Nowak")
+    dialog.finalize_button.click()
+    assert "Ask the customer to sign" in dialog.message.text() and dialog.isVisible()
+    dialog.declines.setChecked(True)
+    assert not dialog.pad.isEnabled()
+    dialog.finalize_button.click()
+    assert "reason the customer gave" in dialog.message.text()
+    dialog.declines.setChecked(False)
+    dialog.pad.set_strokes([[(0.1, 0.6, 0.5), (0.5, 0.2, 0.5), (0.9, 0.7, 0.5)]])
+    dialog.role.setText("Shift lead")
+    dialog.scores.button(4).setChecked(True)
+    dialog.comment.setText("Bardzo dobrze")
+    with qtbot.waitSignal(tab.changed, timeout=20_000):
+        dialog.finalize_button.click()
+    qtbot.waitUntil(lambda: tab.table.item(0, 2).text() == "signed", timeout=10_000)
+    assert "finalized and can no longer change" in tab.message.text()
+    assert tab.table.item(0, 5).text() == "Jan Nowak"
+    assert not tab.finalize_button.isEnabled()
+
+    report = ReportService(workspace).reports_of_visit(visit.visit_id)[-1]
+    assert report.status is ReportStatus.SIGNED
+    text = " ".join(PdfReader(report.pdf_path).pages[-1].extract_text().split())  # type: ignore[arg-type]
+    assert "Jan Nowak, Shift lead" in text and "4 / 5" in text and "Bardzo dobrze" in text
+
+    target = tmp_path / "handover" / "report.pdf"
+    tab.save_to(tab.selected(), target)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: "Saved" in tab.message.text(), timeout=10_000)
+    assert target.read_bytes() == report.pdf_path.read_bytes()  # type: ignore[union-attr]
+    assert (tmp_path / "handover" / "report.json").is_file()
