@@ -1,0 +1,243 @@
+"""KPIs page: the support measures per period, engineer, customer or assist type, as a table
+and a bar chart (Qt Charts), with a CSV export. Computed in a worker."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
+from PySide6.QtCore import QDate, Qt, Slot
+from PySide6.QtGui import QPainter, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldsupport.services.kpis import Dimension, KpiRow, KpiService, write_csv
+from fieldsupport.tasks import TaskState
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.widgets import InlineMessage, touch_button
+
+DIMENSIONS = (
+    (Dimension.PERIOD, "Month opened"),
+    (Dimension.ENGINEER, "Engineer"),
+    (Dimension.CUSTOMER, "Customer"),
+    (Dimension.ASSIST_TYPE, "Assist type"),
+    (Dimension.ALL, "All cases"),
+)
+MEASURES = (
+    ("first_response_hours_median", "First response, median hours"),
+    ("resolution_hours_median", "Resolution, median hours"),
+    ("sla_met_percent", "SLA met %"),
+    ("first_time_fix_percent", "First-time fix %"),
+    ("csat_mean", "CSAT (1-5)"),
+    ("cases", "Cases"),
+)
+HEADERS = {
+    "group": "Group",
+    "cases": "Cases",
+    "responded": "Responded",
+    "first_response_hours_median": "First response h (median)",
+    "first_response_hours_mean": "First response h (mean)",
+    "resolved": "Resolved",
+    "resolution_hours_median": "Resolution h (median)",
+    "resolution_hours_mean": "Resolution h (mean)",
+    "sla_met_percent": "SLA met %",
+    "first_time_fix_percent": "First-time fix %",
+    "csat_mean": "CSAT",
+    "csat_count": "CSAT answers",
+}
+CHART_GROUPS = 25  # more bars than this are unreadable; the table has them all
+
+
+class KpiPage(QWidget):
+    def __init__(self, kpis: KpiService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Key performance indicators"))
+        self.kpis = kpis
+        self.jobs = JobRunner(self)
+        self.rows: list[KpiRow] = []
+        self._dimension = Dimension.PERIOD
+        self._computed = False
+
+        self.dimension = QComboBox(self)
+        self.dimension.setAccessibleName(self.tr("Group by"))
+        for value, label in DIMENSIONS:
+            self.dimension.addItem(self.tr(label), value.value)
+        self.measure = QComboBox(self)
+        self.measure.setAccessibleName(self.tr("Measure in the chart"))
+        for name, label in MEASURES:
+            self.measure.addItem(self.tr(label), name)
+        self.measure.currentIndexChanged.connect(self._draw_chart)
+        self.limit = QCheckBox(self.tr("Opened from"), self)
+        self.since = QDateEdit(self)
+        self.until = QDateEdit(self)
+        for edit, label in ((self.since, "From"), (self.until, "Until")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setAccessibleName(self.tr(label))
+        today = QDate.currentDate()
+        self.since.setDate(today.addYears(-1))
+        self.until.setDate(today)
+        self.refresh_button = touch_button(self.tr("Compute"), self)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button = touch_button(self.tr("Export CSV…"), self)
+        self.export_button.clicked.connect(self._export_clicked)
+        self.export_button.setEnabled(False)
+
+        self.table = QTableWidget(0, len(HEADERS), self)
+        self.table.setAccessibleName(self.tr("KPI table"))
+        self.table.setHorizontalHeaderLabels([self.tr(h) for h in HEADERS.values()])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.chart = QChart()
+        self.chart.legend().hide()
+        self.chart_view = QChartView(self.chart, self)
+        self.chart_view.setAccessibleName(self.tr("KPI chart"))
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.message = InlineMessage(self)
+        definitions = QLabel(
+            self.tr(
+                "Cases count in the month they were opened. SLA met: first response and "
+                "resolution within their targets (business hours, pauses excluded). "
+                "First-time fix: resolved with exactly one completed visit."
+            ),
+            self,
+        )
+        definitions.setWordWrap(True)
+
+        bar = QHBoxLayout()
+        for widget in (
+            QLabel(self.tr("Group by"), self),
+            self.dimension,
+            self.limit,
+            self.since,
+            QLabel(self.tr("until"), self),
+            self.until,
+            self.refresh_button,
+        ):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(QLabel(self.tr("Chart"), self))
+        bar.addWidget(self.measure)
+        bar.addWidget(self.export_button)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.chart_view)
+        self.splitter.addWidget(self.table)
+        self.chart_view.setMinimumHeight(240)
+        self.splitter.setSizes([420, 360])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(definitions)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.message)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._computed:  # first visit: show figures without a click
+            self._computed = True
+            self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        dimension = Dimension(self.dimension.currentData())
+        since = until = None
+        if self.limit.isChecked():
+            since = datetime.combine(self.since.date().toPython(), datetime.min.time(), UTC)
+            until = datetime.combine(self.until.date().toPython(), datetime.max.time(), UTC)
+        kpis = self.kpis
+        self.refresh_button.setEnabled(False)
+
+        def job(task: TaskState) -> list[KpiRow]:
+            return kpis.compute(dimension, since=since, until=until, state=task)
+
+        self.jobs.run(
+            job,
+            lambda rows: self._show(dimension, rows),
+            self._failed,
+            label=self.tr("Computing the KPIs…"),
+            cancellable=True,
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        self.refresh_button.setEnabled(True)
+        self.message.show_error(str(error))
+
+    def _show(self, dimension: Dimension, rows: list[KpiRow]) -> None:
+        self.refresh_button.setEnabled(True)
+        self._dimension = dimension
+        self.rows = rows
+        names = [f.name for f in fields(KpiRow)]
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for column, name in enumerate(names):
+                value = getattr(row, name)
+                item = QTableWidgetItem("—" if value is None else str(value))
+                if name != "group":
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(i, column, item)
+        self.table.resizeColumnsToContents()
+        self.export_button.setEnabled(bool(rows))
+        self.message.show_info(self.tr("{0} groups.").format(len(rows)))
+        self._draw_chart()
+
+    @Slot()
+    def _draw_chart(self) -> None:
+        self.chart.removeAllSeries()
+        for axis in self.chart.axes():
+            self.chart.removeAxis(axis)
+        measure = self.measure.currentData()
+        shown = self.rows
+        if self._dimension in (Dimension.ENGINEER, Dimension.CUSTOMER):
+            shown = sorted(shown, key=lambda r: r.cases, reverse=True)[:CHART_GROUPS]
+        shown = shown[-CHART_GROUPS:]
+        if not shown:
+            return
+        bars = QBarSet(self.measure.currentText())
+        values = [getattr(r, measure) or 0.0 for r in shown]
+        bars.append([float(v) for v in values])
+        series = QBarSeries()
+        series.append(bars)
+        self.chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([r.group[:18] for r in shown])
+        categories.setLabelsAngle(-60 if len(shown) > 6 else 0)
+        self.chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(categories)
+        axis = QValueAxis()
+        axis.setRange(0, max(max(values) * 1.1, 1.0))
+        self.chart.addAxis(axis, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(axis)
+        self.chart.setTitle(self.measure.currentText())
+
+    @Slot()
+    def _export_clicked(self) -> None:
+        target, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export KPIs"),
+            str(Path.home() / f"kpis-{self._dimension.value}.csv"),
+            self.tr("CSV (*.csv)"),
+        )
+        if target:
+            self.export_to(Path(target))
+
+    def export_to(self, target: Path) -> None:
+        rows, dimension = list(self.rows), self._dimension
+        self.jobs.run(
+            lambda _t: write_csv(rows, target, dimension),
+            lambda path: self.message.show_info(self.tr("Exported to {0}.").format(path)),
+            self._failed,
+        )

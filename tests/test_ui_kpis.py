@@ -1,0 +1,48 @@
+"""The KPIs page offscreen: computed in a worker on first show, table and chart agree with the
+service, regrouping, CSV export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from fieldsupport.demo.generator import create_demo
+from fieldsupport.services.kpis import Dimension, KpiService
+from fieldsupport.ui.main_window import NAV_KPIS, MainWindow
+from fieldsupport.workspace import Workspace
+
+REFERENCE = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def test_kpi_page(qtbot: QtBot, workspace: Workspace, tmp_path: Path) -> None:
+    create_demo(workspace, cases=300, seed=5, reference=REFERENCE)
+    win = MainWindow(workspace)
+    qtbot.addWidget(win)
+    win.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
+        win.show()
+    win.navigate(NAV_KPIS)
+    page = win.kpis
+    qtbot.waitUntil(lambda: bool(page.rows) and not page.jobs.busy, timeout=20_000)
+    by_month = KpiService(workspace).compute(Dimension.PERIOD)
+    assert [r.group for r in page.rows] == [r.group for r in by_month]
+    assert page.table.rowCount() == len(by_month)
+    assert page.table.item(0, 1).text() == str(by_month[0].cases)
+    series = page.chart.series()
+    assert len(series) == 1 and series[0].barSets()[0].count() == len(by_month)
+
+    page.dimension.setCurrentIndex(page.dimension.findData("assist_type"))
+    page.refresh()
+    qtbot.waitUntil(lambda: page.rows and page.rows[0].group == "A1", timeout=20_000)
+    page.measure.setCurrentIndex(page.measure.findData("csat_mean"))
+    bar = page.chart.series()[0].barSets()[0]
+    assert [bar.at(i) for i in range(bar.count())] == [r.csat_mean or 0.0 for r in page.rows]
+
+    target = tmp_path / "kpis.csv"
+    page.export_to(target)
+    qtbot.waitUntil(lambda: "Exported" in page.message.text(), timeout=10_000)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("assist_type,cases") and len(lines) == len(page.rows) + 1
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)
