@@ -131,6 +131,9 @@ def main() -> int:
     from photos import bench_photos
 
     bench_photos(figures.add)
+    from reports import bench_reports
+
+    bench_reports(figures.add)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,

@@ -81,6 +81,34 @@ def build_parser() -> argparse.ArgumentParser:
     photo_import.add_argument("--visit", metavar="VISIT_ID", help="attach to this visit too")
     photo_import.add_argument("files", nargs="+", type=Path, metavar="FILE_OR_FOLDER")
 
+    report = sub.add_parser(
+        "report", help="write the service report PDF of a case's visit, with its JSON beside it"
+    )
+    _add_workspace_option(report)
+    report.add_argument("case", metavar="CASE_NUMBER")
+    report.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
+    report.add_argument("--visit", metavar="VISIT_ID", help="this visit (default: the latest)")
+    report.add_argument(
+        "--existing",
+        action="store_true",
+        help="copy the visit's latest existing revision (e.g. the signed one) instead of "
+        "making a new preview",
+    )
+
+    branding = sub.add_parser("branding", help="show or set the company branding on reports")
+    _add_workspace_option(branding)
+    branding.add_argument("--company", metavar="NAME")
+    branding.add_argument("--address", action="append", metavar="LINE", help="repeatable")
+    branding.add_argument("--footer", metavar="TEXT")
+    branding.add_argument("--color", metavar="#RRGGBB", help="headings and table headers")
+    branding.add_argument("--accent", metavar="#RRGGBB", help="out-of-limit marks")
+    branding.add_argument("--paper", choices=["A4", "Letter", "a4", "letter"])
+    branding.add_argument("--logo", type=Path, metavar="PNG_OR_JPEG")
+
+    from fieldsupport.sync.commands import add_parsers as add_sync_parsers
+
+    add_sync_parsers(sub, _add_workspace_option)
+
     sub.add_parser(
         "self-test", help="check this installation in a temporary workspace (exit 0 = fine)"
     )
@@ -102,6 +130,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_migrate(args)
         if command == "photos":
             return _run_photo_import(args, sys.stdout)
+        if command == "branding":
+            return _run_branding(args, sys.stdout)
+        if command == "report":
+            return _run_report(args, sys.stdout)
+        if command == "connect":
+            from fieldsupport.sync.commands import run_connect
+
+            return run_connect(args, sys.stdout)
+        if command == "sync":
+            from fieldsupport.sync.commands import run_sync_command
+
+            return run_sync_command(args, sys.stdout)
         if command == "self-test":
             from fieldsupport.ui.self_test import run_self_test
 
@@ -268,6 +308,50 @@ def _run_photo_import(args: argparse.Namespace, out: TextIO) -> int:
         f"already there, {refused} refused",
         file=out,
     )
+    return 0
+
+
+def _run_report(args: argparse.Namespace, out: TextIO) -> int:
+    from fieldsupport.services.reports import ReportService
+    from fieldsupport.workspace import Workspace
+
+    with Workspace.open(getattr(args, "workspace", None)) as workspace:
+        reports = ReportService(workspace)
+        visit_id = reports.visit_for_report(args.case, args.visit)
+        if args.existing:
+            existing = reports.reports_of_visit(visit_id)
+            if not existing:
+                raise FieldSupportError("This visit has no report yet; leave out --existing.")
+            view = existing[-1]
+        else:
+            view = reports.generate_draft(visit_id)
+        pdf, data = reports.export(view.id, args.out)
+    for problem in view.problems:
+        print(f"note: {problem}", file=out)
+    print(f"{view.report_number} revision {view.revision} ({view.status.value}): {pdf}", file=out)
+    print(f"data: {data}", file=out)
+    return 0
+
+
+def _run_branding(args: argparse.Namespace, out: TextIO) -> int:
+    from fieldsupport.services.branding import BrandingService
+    from fieldsupport.workspace import Workspace
+
+    with Workspace.open(getattr(args, "workspace", None)) as workspace:
+        service = BrandingService(workspace)
+        service.update(
+            company_name=args.company,
+            address_lines=args.address,
+            footer_text=args.footer,
+            primary_color=args.color,
+            accent_color=args.accent,
+            paper=args.paper,
+        )
+        if args.logo is not None:
+            service.set_logo(args.logo)
+        current = service.get()
+    for key in sorted(current):
+        print(f"{key}: {current[key]}", file=out)
     return 0
 
 

@@ -28,6 +28,7 @@ from fieldsupport.models.solutions import (
     SolutionParameter,
     SolutionStep,
 )
+from fieldsupport.models.sync import OutboxOp, SyncConflict
 from fieldsupport.models.training import TrainingAttendee, TrainingSession
 from fieldsupport.models.visits import Measurement, PartUsed, TimeEntry, Visit
 
@@ -51,6 +52,7 @@ __all__ = [
     "KnowledgeArticle",
     "KnowledgeArticleProduct",
     "Measurement",
+    "OutboxOp",
     "PartUsed",
     "Product",
     "RecallAction",
@@ -62,6 +64,7 @@ __all__ = [
     "Site",
     "SolutionParameter",
     "SolutionStep",
+    "SyncConflict",
     "SyncMixin",
     "TimeEntry",
     "TrainingAttendee",

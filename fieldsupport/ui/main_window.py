@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
     NAV_TRAINING,
     NAV_RECALLS,
     NAV_SYNC,
-) = range(7)
+    NAV_KPIS,
+) = range(8)
 NAV_SPLITTER_NAMES = {NAV_KNOWLEDGE: "knowledge", NAV_SOLUTIONS: "solutions"}
 NAV_LABELS = (
     "My cases",
@@ -58,6 +59,7 @@ NAV_LABELS = (
     "Training",
     "Recalls",
     "Sync",
+    "KPIs",
 )
 
 
@@ -160,6 +162,11 @@ class MainWindow(QMainWindow):
             from fieldsupport.ui.records_pages import SyncPage
 
             page = SyncPage()
+        elif nav == NAV_KPIS:
+            from fieldsupport.services.kpis import KpiService
+            from fieldsupport.ui.kpi_page import KpiPage
+
+            page = KpiPage(KpiService(workspace))
         else:
             raise ValueError(f"no page {nav}")
         self._pages[nav] = page
@@ -184,6 +191,10 @@ class MainWindow(QMainWindow):
     @property
     def recalls(self) -> Any:
         return self.page(NAV_RECALLS)
+
+    @property
+    def kpis(self) -> Any:
+        return self.page(NAV_KPIS)
 
     @property
     def sync_page(self) -> Any:

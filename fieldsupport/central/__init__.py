@@ -1,0 +1,1 @@
+"""The central case server (FastAPI, extra ``central``): storage, auth, sync endpoints."""

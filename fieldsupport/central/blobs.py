@@ -1,0 +1,165 @@
+"""Blobs on the server: resumable uploads by offset, verified by SHA-256 before they count.
+
+Files live under the blobs folder as ``<ab>/<sha256>``; an upload in progress is
+``partial/<sha256>``, whose size on disk is what the server holds (so a crash of the server
+between writing a chunk and answering loses nothing: the client asks and resumes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from fieldsupport.central import storage as t
+from fieldsupport.central.accounts import now
+from fieldsupport.errors import FieldSupportError
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+CHUNK = 1024 * 1024
+
+
+class BlobError(FieldSupportError):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.extra = extra
+
+
+class ServerBlobs:
+    def __init__(self, engine: Engine, root: Path, max_bytes: int) -> None:
+        self.engine = engine
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def _partial(self, sha256: str) -> Path:
+        return self.root / "partial" / sha256
+
+    @staticmethod
+    def check_sha(sha256: str) -> None:
+        if not _SHA256.match(sha256):
+            raise BlobError(422, "bad_sha256", "A blob is named by its SHA-256: 64 hex digits.")
+
+    def is_complete(self, conn: Connection, sha256: str) -> bool:
+        row = conn.execute(select(t.blobs.c.complete).where(t.blobs.c.sha256 == sha256)).first()
+        return bool(row and row.complete)
+
+    def describe(self, conn: Connection, shas: set[str]) -> list[dict[str, Any]]:
+        if not shas:
+            return []
+        rows = conn.execute(
+            select(t.blobs.c.sha256, t.blobs.c.size, t.blobs.c.media_type).where(
+                t.blobs.c.sha256.in_(sorted(shas)), t.blobs.c.complete.is_(True)
+            )
+        ).all()
+        return [{"sha256": s, "size": n, "media_type": m} for s, n, m in rows]
+
+    def status(self, sha256: str) -> dict[str, Any]:
+        self.check_sha(sha256)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).first()
+        if row is None:
+            raise BlobError(404, "blob_unknown", f"The server has no blob {sha256}.")
+        received = row.size if row.complete else self._received(sha256)
+        return {
+            "sha256": sha256,
+            "size": row.size,
+            "received": received,
+            "complete": bool(row.complete),
+        }
+
+    def _received(self, sha256: str) -> int:
+        try:
+            return self._partial(sha256).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def put(
+        self, sha256: str, offset: int, size: int, media_type: str, body: bytes
+    ) -> dict[str, Any]:
+        self.check_sha(sha256)
+        if not 0 <= size <= self.max_bytes:
+            raise BlobError(
+                413, "blob_too_large", f"Blobs may have at most {self.max_bytes} bytes."
+            )
+        if not _MEDIA_TYPE.match(media_type) or len(media_type) > 64:
+            raise BlobError(422, "bad_media_type", f"{media_type!r} is not a media type.")
+        if offset < 0 or offset + len(body) > size:
+            raise BlobError(
+                422, "bad_range", "The bytes sent go beyond the declared size of the blob."
+            )
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).first()
+            if row is None:
+                conn.execute(
+                    insert(t.blobs).values(
+                        sha256=sha256,
+                        size=size,
+                        media_type=media_type,
+                        complete=False,
+                        created_at=now(),
+                    )
+                )
+            elif row.complete:
+                return {"sha256": sha256, "size": row.size, "received": row.size, "complete": True}
+            elif row.size != size:
+                conn.execute(update(t.blobs).where(t.blobs.c.sha256 == sha256).values(size=size))
+                self._partial(sha256).unlink(missing_ok=True)
+        received = self._received(sha256)
+        if offset > received:
+            raise BlobError(
+                409,
+                "offset_mismatch",
+                f"The server holds {received} bytes of this blob; continue from there.",
+                received=received,
+            )
+        partial = self._partial(sha256)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "r+b" if partial.exists() else "wb") as out:
+            out.seek(offset)
+            out.write(body)
+            out.truncate(offset + len(body))
+            out.flush()
+            os.fsync(out.fileno())
+        received = offset + len(body)
+        if received < size:
+            return {"sha256": sha256, "size": size, "received": received, "complete": False}
+        return self._finish(sha256, size)
+
+    def _finish(self, sha256: str, size: int) -> dict[str, Any]:
+        partial = self._partial(sha256)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as source:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            partial.unlink(missing_ok=True)
+            raise BlobError(
+                422,
+                "hash_mismatch",
+                "The uploaded bytes do not match the blob's SHA-256; upload it again from the "
+                "start.",
+            )
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial, target)
+        with self.engine.begin() as conn:
+            conn.execute(update(t.blobs).where(t.blobs.c.sha256 == sha256).values(complete=True))
+        return {"sha256": sha256, "size": size, "received": size, "complete": True}
+
+    def content_path(self, sha256: str) -> tuple[Path, str]:
+        self.check_sha(sha256)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).first()
+        if row is None or not row.complete:
+            raise BlobError(404, "blob_unknown", f"The server has no blob {sha256}.")
+        return self.path(sha256), row.media_type

@@ -1,0 +1,189 @@
+"""The central server's tables (SQLAlchemy Core) on SQLite or PostgreSQL.
+
+Records are stored generically, one row per record with its wire data as JSON text: the
+server validates every value against the domain model's columns (``sync.wire``) but does not
+need the device's relational schema, and serving a pull is a matter of concatenating stored
+JSON. Several server processes may share one PostgreSQL database: every writer serialises on
+the ``sync_counter`` row (see ``central.service``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("team", String(64)),
+    Column("password_hash", String(255), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_seq", BigInteger, nullable=False, default=0),
+    Column("pull_cursor", BigInteger, nullable=False, default=0),
+    Column("last_seen_at", DateTime(timezone=True)),
+)
+
+counters = Table(
+    "sync_counter",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("record_type", String(64), nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    # the case the record belongs to (None: shared reference data)
+    Column("scope_case", String(36)),
+    # the type access rules look at: the record's own, or for a conflict its subject's
+    Column("subject_type", String(64), nullable=False),
+    Column("row_hash", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    # {field: [server version, device id]} of each field's last change
+    Column("field_versions", Text, nullable=False),
+    Column("created_by", Integer),
+    PrimaryKeyConstraint("record_type", "id"),
+    Index("ix_records_change_seq", "change_seq", unique=True),
+    Index("ix_records_scope_case", "scope_case"),
+)
+
+# Who may see a case: kept in step with every case record (assignee) and its creator.
+case_access = Table(
+    "case_access",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("assignee_id", String(36)),
+    Column("created_by", Integer),
+    Index("ix_case_access_assignee", "assignee_id"),
+)
+
+# Domain user records (``users`` type) by user name: links accounts to case assignees.
+domain_users = Table(
+    "domain_users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Index("ix_domain_users_username", "username"),
+)
+
+ops = Table(
+    "ops",
+    metadata,
+    Column("op_id", String(36), primary_key=True),
+    Column("device_id", String(36), nullable=False),
+    Column("device_seq", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("record_type", String(64)),
+    Column("record_id", String(36)),
+    Column("result", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ops_device_seq", "device_id", "device_seq"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # pysqlite's own transaction handling is off; SQLAlchemy's "begin" event issues BEGIN.
+    # Every writing transaction starts by updating the counter row (central.service), so
+    # writers serialise from their first statement and wait (busy_timeout) instead of
+    # failing to upgrade a read snapshot.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """Engine for the server database. ``schema`` (PostgreSQL) puts every table in that
+    schema (created if missing): tests use a fresh one per run."""
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if schema:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        if conn.execute(select(counters.c.value).where(counters.c.name == "change")).first():
+            return
+        conn.execute(insert(counters).values(name="change", value=0))

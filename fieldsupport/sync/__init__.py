@@ -1,0 +1,1 @@
+"""The device side of sync: outbox, push/pull, blob upload, tokens (docs/sync-protocol.md)."""

@@ -1,0 +1,155 @@
+"""Blob transfer on the device: uploads before the operations that reference them, resumed
+from the offset the server holds; downloads of blobs other devices made, resumed from the
+bytes already fetched and verified before they count (docs/sync-protocol.md, section 9)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fieldsupport.media.blobstore import BlobStore
+from fieldsupport.sync import wire
+from fieldsupport.sync.transport import SyncError, Transport, check
+from fieldsupport.tasks import TaskState
+from fieldsupport.workspace import Workspace
+
+
+@dataclass
+class Uploaded:
+    count: int = 0
+    bytes: int = 0
+
+
+class BlobTransfer:
+    def __init__(
+        self,
+        transport: Transport,
+        store: BlobStore,
+        task: TaskState,
+        hook: Callable[[str], None],
+        chunk_bytes: int,
+    ) -> None:
+        self.transport = transport
+        self.store = store
+        self.task = task
+        self.hook = hook
+        self.chunk_bytes = chunk_bytes
+        self._on_server: set[str] = set()
+
+    # -- upload ---------------------------------------------------------------------------------
+    def upload_for(self, ops: list[dict[str, Any]]) -> Uploaded:
+        """Make sure every blob the operations reference is complete on the server."""
+        done = Uploaded()
+        for sha, media_type in _referenced(ops):
+            if sha in self._on_server:
+                continue
+            sent = self.upload(sha, media_type)
+            if sent is not None:
+                done.count += 1
+                done.bytes += sent
+            self._on_server.add(sha)
+        return done
+
+    def upload(self, sha256: str, media_type: str) -> int | None:
+        """Send the bytes the server lacks; ``None`` if it had the blob already. A blob missing
+        here is skipped: the server answers its operation with "retry" and it stays pending."""
+        path = self.store.original_path(sha256)
+        if not path.is_file():
+            return None
+        size = path.stat().st_size
+        reply = self.transport.request("GET", f"/v1/blobs/{sha256}")
+        if reply.status == 404:
+            offset = 0
+        else:
+            status = check(reply, "file check")
+            if status.get("complete"):
+                return None
+            offset = int(status.get("received", 0))
+        sent = 0
+        with open(path, "rb") as source:
+            while True:
+                self.task.check()
+                source.seek(offset)
+                chunk = source.read(self.chunk_bytes)
+                params = {"offset": offset, "size": size, "media_type": media_type}
+                reply = self.transport.request(
+                    "PUT",
+                    f"/v1/blobs/{sha256}",
+                    content=chunk,
+                    params=params,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+                if reply.status == 409:  # the server holds a different amount: resume there
+                    offset = int(reply.json("file upload").get("received", 0))
+                    continue
+                answer = check(reply, "file upload")
+                sent += len(chunk)
+                if answer.get("complete"):
+                    return sent
+                offset = int(answer.get("received", offset + len(chunk)))
+                self.hook("blob.between_chunks")
+
+    # -- download -------------------------------------------------------------------------------
+    def download_missing(self, workspace: Workspace) -> int:
+        """Fetch the blobs that records here reference but whose bytes are not here."""
+        with workspace.engine.connect() as conn:
+            wanted = [
+                (sha, media)
+                for sha, media in conn.exec_driver_sql(
+                    "SELECT sha256, media_type FROM blobs ORDER BY sha256"
+                ).all()
+            ]
+        fetched = 0
+        for sha, _media in wanted:
+            if self.store.has(sha):
+                continue
+            self.task.check()
+            if self.download(sha):
+                fetched += 1
+        return fetched
+
+    def download(self, sha256: str) -> bool:
+        target = self.store.original_path(sha256)
+        partial = self.store.root / "tmp" / f"download-{sha256}"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        have = partial.stat().st_size if partial.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else None
+        reply = self.transport.request("GET", f"/v1/blobs/{sha256}/content", headers=headers)
+        if reply.status == 404:
+            return False
+        if reply.status not in (200, 206):
+            check(reply, "file download")
+        with open(partial, "ab" if reply.status == 206 else "wb") as out:
+            out.write(reply.body)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = hashlib.sha256()
+        with open(partial, "rb") as source:
+            while chunk := source.read(1024 * 1024):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            partial.unlink(missing_ok=True)
+            raise SyncError(f"The file {sha256[:12]}… arrived damaged; it will be fetched again.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial, target)
+        return True
+
+
+def _referenced(ops: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for op in ops:
+        for column in wire.BLOB_COLUMNS.get(op["t"], ()):
+            sha = op["fields"].get(column)
+            if isinstance(sha, str):
+                media = op["fields"].get("media_type") if op["t"] == "attachments" else None
+                out.setdefault(sha, media or _media_for(column))
+    return list(out.items())
+
+
+def _media_for(column: str) -> str:
+    return {"image_sha256": "image/png", "pdf_sha256": "application/pdf"}.get(
+        column, "application/json" if column == "data_sha256" else "image/jpeg"
+    )

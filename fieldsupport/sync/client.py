@@ -1,0 +1,333 @@
+"""One sync run: upload blobs, push the outbox, pull the server's changes, check.
+
+:func:`run_sync` is a plain function taking a :class:`TaskState` (progress, cancel): the app
+runs it in a worker, the CLI on the main thread, the simulation under faults. Every step is
+safe to interrupt anywhere: the outbox row of an operation changes only in the transaction
+that stores the server's answer, and a pull page is stored with its cursor in one
+transaction (docs/sync-protocol.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from fieldsupport.media.blobstore import BlobStore
+from fieldsupport.models.base import utcnow
+from fieldsupport.models.sync import OutboxState
+from fieldsupport.sync import wire
+from fieldsupport.sync.apply import (
+    apply_blob_rows,
+    apply_records,
+    get_state,
+    local_write,
+    set_state,
+)
+from fieldsupport.sync.blobs import BlobTransfer
+from fieldsupport.sync.transport import SyncError, Transport, check
+from fieldsupport.tasks import TaskState
+from fieldsupport.workspace import Workspace
+
+PUSH_BATCH = 500
+PULL_PAGE = 5_000
+CURSOR_KEY = "sync.cursor"
+VERIFIED_KEY = "sync.verified_cursor"
+MAX_CHECKPOINT_ROUNDS = 3
+
+Hook = Callable[[str], None]
+
+
+def _no_hook(_point: str) -> None:
+    return None
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    blobs_uploaded: int = 0
+    bytes_uploaded: int = 0
+    blobs_downloaded: int = 0
+    checked: bool = False
+    repaired: bool = False
+    divergent: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{self.pushed} sent", f"{self.pulled} received"]
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflicts")
+        if self.rejected:
+            parts.append(f"{self.rejected} refused")
+        if self.blobs_uploaded:
+            parts.append(f"{self.blobs_uploaded} files uploaded")
+        if self.divergent:
+            parts.append("differences: " + ", ".join(sorted(self.divergent)))
+        return ", ".join(parts) + f" in {self.seconds:.2f} s"
+
+
+class SyncClient:
+    def __init__(
+        self,
+        workspace: Workspace,
+        transport: Transport,
+        *,
+        task: TaskState | None = None,
+        hook: Hook = _no_hook,
+        chunk_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.workspace = workspace
+        self.transport = transport
+        self.task = task or TaskState()
+        self.hook = hook
+        self.report = SyncReport()
+        self.blobs = BlobTransfer(
+            transport, BlobStore(workspace.blobs_dir), self.task, hook, chunk_bytes
+        )
+
+    # -- the whole run ----------------------------------------------------------------------------
+    def run(self, *, verify: bool = False) -> SyncReport:
+        started = time.perf_counter()
+        self.task.progress(0.0, "Sending changes")
+        self.push()
+        self.task.progress(0.4, "Receiving changes")
+        self.pull()
+        if verify or self._check_due():
+            self.task.progress(0.85, "Checking")
+            self.verify()
+        self.task.progress(0.9, "Fetching files")
+        self.report.blobs_downloaded = self.blobs.download_missing(self.workspace)
+        self.report.seconds = time.perf_counter() - started
+        self.task.progress(1.0, "Done")
+        return self.report
+
+    # -- push -------------------------------------------------------------------------------------
+    def pending(self, limit: int) -> list[dict[str, Any]]:
+        with self.workspace.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT seq, op_id, kind, record_type, record_id, base_version, payload "
+                "FROM sync_outbox WHERE state = ? ORDER BY seq LIMIT ?",
+                (OutboxState.PENDING, limit),
+            ).all()
+        return [
+            {
+                "op_id": op_id,
+                "seq": seq,
+                "kind": kind,
+                "t": record_type,
+                "id": record_id,
+                "base": base,
+                "fields": json.loads(payload),
+            }
+            for seq, op_id, kind, record_type, record_id, base, payload in rows
+        ]
+
+    def push(self) -> None:
+        total = self.pending_count()
+        done = 0
+        while True:
+            ops = self.pending(PUSH_BATCH)
+            if not ops:
+                return
+            uploaded = self.blobs.upload_for(ops)
+            self.report.blobs_uploaded += uploaded.count
+            self.report.bytes_uploaded += uploaded.bytes
+            self.hook("push.before_send")
+            reply = self.transport.request("POST", "/v1/push", json_body={"ops": ops})
+            self.hook("push.after_send")
+            body = check(reply, "push")
+            results, records = _push_shape(body)
+            self.hook("push.before_commit")
+            progressed = self._store_results(ops, results, records)
+            self.hook("push.after_commit")
+            done += progressed
+            self.task.progress(0.4 * done / max(total, 1), f"{done:,} of {total:,} changes sent")
+            retry = next((r for r in results if r.get("status") == "retry"), None)
+            if retry is not None and progressed == 0:
+                raise SyncError(f"The server cannot take the changes yet: {retry.get('reason')}")
+
+    def _store_results(
+        self, ops: list[dict[str, Any]], results: list[dict[str, Any]], records: list[Any]
+    ) -> int:
+        seqs = {op["op_id"]: op["seq"] for op in ops}
+        answered = 0
+        now = utcnow()
+        with local_write(self.workspace.engine) as conn:
+            for result in results:
+                op_id = result.get("op_id")
+                if op_id not in seqs:
+                    continue
+                outcome = result.get("original") if result.get("status") == "duplicate" else result
+                if not isinstance(outcome, dict):
+                    continue
+                status = outcome.get("status")
+                if status not in ("applied", "conflict", "rejected"):
+                    continue  # retry: stays pending
+                updated = conn.exec_driver_sql(
+                    "UPDATE sync_outbox SET state = ?, reason = ?, field = ?, server_version = ?, "
+                    "answered_at = ? WHERE op_id = ? AND state = ?",
+                    (
+                        status,
+                        outcome.get("reason"),
+                        outcome.get("field"),
+                        outcome.get("version"),
+                        _utc(now),
+                        op_id,
+                        OutboxState.PENDING,
+                    ),
+                )
+                if not updated.rowcount:
+                    continue  # answered before (a late duplicate answer)
+                answered += 1
+                self.report.pushed += 1
+                if status == "applied":
+                    self.report.applied += 1
+                elif status == "conflict":
+                    self.report.conflicts += 1
+                else:
+                    self.report.rejected += 1
+            apply_records(conn, records)
+        return answered
+
+    def pending_count(self) -> int:
+        with self.workspace.engine.connect() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM sync_outbox WHERE state = ?", (OutboxState.PENDING,)
+                ).scalar_one()
+            )
+
+    # -- pull -------------------------------------------------------------------------------------
+    def cursor(self) -> int:
+        with self.workspace.engine.connect() as conn:
+            return int(get_state(conn, CURSOR_KEY, 0))
+
+    def pull(self, *, from_cursor: int | None = None) -> None:
+        cursor = self.cursor() if from_cursor is None else from_cursor
+        while True:
+            self.task.check()
+            reply = self.transport.request(
+                "GET", "/v1/pull", params={"cursor": cursor, "limit": PULL_PAGE}
+            )
+            body = check(reply, "pull")
+            records, blobs, next_cursor, more = _pull_shape(body)
+            self.hook("pull.before_commit")
+            with local_write(self.workspace.engine) as conn:
+                apply_blob_rows(conn, blobs, utcnow())
+                apply_records(conn, records)
+                set_state(
+                    conn, CURSOR_KEY, max(next_cursor, self._stored_cursor(conn, from_cursor))
+                )
+            self.hook("pull.after_commit")
+            self.report.pulled += len(records)
+            cursor = next_cursor
+            self.task.progress(0.4 + (0.4 if not more else 0.2), f"{self.report.pulled:,} received")
+            if not more:
+                return
+
+    @staticmethod
+    def _stored_cursor(conn: Connection, from_cursor: int | None) -> int:
+        # a repair re-pull from 0 must not move the stored cursor backwards
+        return int(get_state(conn, CURSOR_KEY, 0)) if from_cursor is not None else 0
+
+    # -- checkpoint -------------------------------------------------------------------------------
+    def _check_due(self) -> bool:
+        with self.workspace.engine.connect() as conn:
+            verified = get_state(conn, VERIFIED_KEY)
+        return verified is None or self.report.pulled > 0 or self.report.pushed > 0
+
+    def verify(self) -> None:
+        """Compare counts and hashes per type with the server's; re-pull on a difference."""
+        for round_ in range(MAX_CHECKPOINT_ROUNDS):
+            if self.pending_count():
+                return  # the comparison means something only with nothing pending
+            checkpoint = check(self.transport.request("GET", "/v1/checkpoint"), "checkpoint")
+            server_cursor = int(checkpoint.get("cursor", 0))
+            if self.cursor() < server_cursor:
+                self.pull()
+                if self.cursor() < server_cursor:
+                    continue
+            differences = self._compare(checkpoint.get("types", {}))
+            self.report.checked = True
+            if not differences:
+                with local_write(self.workspace.engine) as conn:
+                    set_state(conn, VERIFIED_KEY, server_cursor)
+                self.report.divergent = {}
+                return
+            self.report.divergent = differences
+            if round_ == 0:
+                self.report.repaired = True
+                self.pull(from_cursor=0)
+
+    def _compare(self, server: dict[str, Any]) -> dict[str, str]:
+        local = local_checkpoint(self.workspace)
+        differences = {}
+        for name in sorted(set(server) | set(local)):
+            theirs = server.get(name, {"count": 0, "hash": 0})
+            mine = local.get(name, {"count": 0, "hash": 0})
+            if theirs.get("count") != mine["count"] or theirs.get("hash") != mine["hash"]:
+                differences[name] = (
+                    f"{mine['count']} here, {theirs.get('count')} on the server"
+                    if theirs.get("count") != mine["count"]
+                    else "same number of records, different versions"
+                )
+        return differences
+
+
+def local_checkpoint(workspace: Workspace) -> dict[str, dict[str, int]]:
+    """Counts and hashes of the live records on the device, like the server's checkpoint."""
+    out: dict[str, dict[str, int]] = {}
+    with workspace.engine.connect() as conn:
+        for name in [*wire.record_types(), wire.CONFLICTS_TYPE]:
+            rows = conn.exec_driver_sql(
+                f'SELECT id, version FROM "{name}" WHERE deleted_at IS NULL'
+            ).all()
+            if rows:
+                out[name] = {
+                    "count": len(rows),
+                    "hash": sum(wire.row_hash(i, v) for i, v in rows),
+                }
+    return out
+
+
+def _utc(value: Any) -> str:
+    from fieldsupport.store.bulk import utc_text
+
+    return utc_text(value)
+
+
+def _push_shape(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+    results, records = body.get("results"), body.get("records", [])
+    if not isinstance(results, list) or not isinstance(records, list):
+        raise SyncError("The server's push answer has an unexpected shape; your changes are kept.")
+    for record in records:
+        _check_record(record)
+    return [r for r in results if isinstance(r, dict)], records
+
+
+def _pull_shape(body: dict[str, Any]) -> tuple[list[Any], list[Any], int, bool]:
+    records, blobs, cursor = body.get("records"), body.get("blobs", []), body.get("cursor")
+    if not isinstance(records, list) or not isinstance(blobs, list) or not isinstance(cursor, int):
+        raise SyncError("The server's pull answer has an unexpected shape; nothing was changed.")
+    for record in records:
+        _check_record(record)
+    return records, blobs, cursor, bool(body.get("more"))
+
+
+def _check_record(record: Any) -> None:
+    if not (
+        isinstance(record, dict)
+        and isinstance(record.get("t"), str)
+        and isinstance(record.get("id"), str)
+        and isinstance(record.get("v"), int)
+        and isinstance(record.get("d"), dict)
+    ):
+        raise SyncError("The server sent a record in an unexpected shape; nothing was changed.")

@@ -1,0 +1,143 @@
+"""How the device talks to the server: one request at a time, answers checked and turned
+into errors a person can read. :class:`HttpTransport` speaks HTTP (httpx); the simulation
+puts its faulty in-process transport in its place."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fieldsupport.errors import FieldSupportError
+from fieldsupport.sync import wire
+
+TIMEOUT_S = 30.0
+
+
+class SyncError(FieldSupportError):
+    """Sync could not complete; nothing local was lost (the outbox keeps every change)."""
+
+
+class ServerUnavailable(SyncError):
+    """No answer (network down, server not running, timeout): try again later."""
+
+
+class AuthRejected(SyncError):
+    """401: the device must be connected again (revoked, expired, wrong password ...)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UpdateRequired(SyncError):
+    """426: this app speaks a protocol the server no longer accepts."""
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self, what: str = "answer") -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            kind = self.headers.get("content-type", "unknown content")
+            raise SyncError(
+                f"The server's answer to the {what} is not FieldSupport sync data (HTTP "
+                f"{self.status}, {kind}); is the server address right? Your changes are kept."
+            ) from None
+
+
+class Transport(Protocol):
+    url: str
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+def check(reply: Reply, what: str) -> Any:
+    """The JSON of a successful reply, or the matching :class:`SyncError`."""
+    if 200 <= reply.status < 300:
+        body = reply.json(what)
+        if not isinstance(body, dict):
+            raise SyncError(
+                f"The server's answer to the {what} has an unexpected shape; your changes are kept."
+            )
+        return body
+    message = _message(reply)
+    if reply.status == 401:
+        code = ""
+        with contextlib.suppress(ValueError, AttributeError):
+            code = str(json.loads(reply.body).get("error", ""))
+        raise AuthRejected(f"The server refused this device: {message}", code)
+    if reply.status == 426:
+        raise UpdateRequired(message)
+    if reply.status >= 500:
+        raise ServerUnavailable(
+            f"The server had a problem with the {what} (HTTP {reply.status}: {message}); "
+            "your changes are kept and sync will try again."
+        )
+    raise SyncError(f"The server refused the {what} (HTTP {reply.status}): {message}")
+
+
+def _message(reply: Reply) -> str:
+    try:
+        body = json.loads(reply.body)
+    except (ValueError, UnicodeDecodeError):
+        return reply.body[:200].decode("utf-8", "replace").strip() or "no details"
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("detail") or body)
+    return str(body)[:200]
+
+
+class HttpTransport:
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = TIMEOUT_S) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        headers = {wire.PROTOCOL_HEADER: str(wire.PROTOCOL_VERSION)}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._httpx = httpx
+        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        try:
+            response = self._client.request(
+                method, path, content=content, params=params, headers=headers
+            )
+        except self._httpx.HTTPError as exc:
+            raise ServerUnavailable(
+                f"Cannot reach the server at {self.url} ({exc or type(exc).__name__}); "
+                "your changes are kept and sync will try again."
+            ) from exc
+        return Reply(response.status_code, response.content, dict(response.headers))
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,218 @@
+"""The central server's HTTP API on loopback: authentication with reasons, protocol version,
+limits and validation (never a 500), resumable verified blob uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fieldsupport.central.server import BackgroundServer
+from fieldsupport.central.service import CentralService, Limits
+from fieldsupport.sync import wire
+from tests.sync_helpers import BACKENDS, PASSWORD, drop_service, make_service
+
+HEADERS = {wire.PROTOCOL_HEADER: "1"}
+T = "2026-03-02T09:00:00+00:00"
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[CentralService, str]]:
+    limits = Limits(request_bytes=256 * 1024, blob_bytes=1024 * 1024)
+    service, schema = make_service(request.param, tmp_path, limits)
+    service.accounts.add_user("anna", PASSWORD, "engineer", team="north")
+    try:
+        with BackgroundServer(service) as server:
+            yield service, server.url
+    finally:
+        drop_service(service, schema)
+
+
+def _enrol(url: str, device_id: str | None = None) -> tuple[str, str]:
+    device_id = device_id or str(uuid.uuid4())
+    reply = httpx.post(
+        f"{url}/v1/devices",
+        headers=HEADERS,
+        json={
+            "username": "anna",
+            "password": PASSWORD,
+            "device_id": device_id,
+            "device_name": "laptop",
+        },
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()["token"], device_id
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {**HEADERS, "Authorization": f"Bearer {token}"}
+
+
+def test_tokens_are_checked_with_a_reason(api: tuple[CentralService, str]) -> None:
+    service, url = api
+    wrong = httpx.post(
+        f"{url}/v1/devices",
+        headers=HEADERS,
+        json={
+            "username": "anna",
+            "password": "nope",
+            "device_id": str(uuid.uuid4()),
+            "device_name": "x",
+        },
+    )
+    assert wrong.status_code == 401 and wrong.json()["error"] == "bad_credentials"
+    assert httpx.get(f"{url}/v1/whoami", headers=HEADERS).json()["error"] == "token_missing"
+    unknown = httpx.get(f"{url}/v1/whoami", headers=_auth("made-up"))
+    assert unknown.status_code == 401 and unknown.json()["error"] == "token_unknown"
+    token, device_id = _enrol(url)
+    assert httpx.get(f"{url}/v1/whoami", headers=_auth(token)).json()["username"] == "anna"
+    service.accounts.revoke(device_id)
+    revoked = httpx.get(f"{url}/v1/whoami", headers=_auth(token))
+    assert revoked.status_code == 401 and revoked.json()["error"] == "device_revoked"
+    assert "connect it again" in revoked.json()["message"]
+    fresh, _ = _enrol(url, device_id)  # enrolling again gives a working token
+    assert httpx.get(f"{url}/v1/whoami", headers=_auth(fresh)).status_code == 200
+    service.accounts.set_disabled("anna")
+    disabled = httpx.get(f"{url}/v1/whoami", headers=_auth(fresh))
+    assert disabled.status_code == 401 and disabled.json()["error"] == "account_disabled"
+
+
+def test_wrong_protocol_is_told_to_update(api: tuple[CentralService, str]) -> None:
+    _service, url = api
+    token, _ = _enrol(url)
+    for version in (None, "0", "99", "garbage"):
+        headers = {"Authorization": f"Bearer {token}"}
+        if version is not None:
+            headers[wire.PROTOCOL_HEADER] = version
+        reply = httpx.get(f"{url}/v1/pull", headers=headers)
+        assert reply.status_code == 426
+        assert "please update" in reply.json()["message"]
+    assert httpx.get(f"{url}/v1/meta").json()["protocols"] == [1]
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b"{not json", "body"),
+        (b'{"ops": "many"}', "ops"),
+        (b'{"ops": [], "extra": 1}', "extra"),
+        (
+            b'{"ops": [{"op_id": "x", "seq": 1, "kind": "upsert", "t": "cases", "id": "y", '
+            b'"base": 0, "fields": {}}]}',
+            "op_id",
+        ),
+    ],
+)
+def test_malformed_push_gets_422_with_the_field(
+    api: tuple[CentralService, str], body: bytes, where: str
+) -> None:
+    _service, url = api
+    token, _ = _enrol(url)
+    reply = httpx.post(
+        f"{url}/v1/push",
+        headers={**_auth(token), "Content-Type": "application/json"},
+        content=body,
+    )
+    assert reply.status_code == 422
+    assert where in reply.text and reply.json()["error"] == "invalid_request"
+
+
+def test_bad_values_are_rejected_per_operation_with_the_field(
+    api: tuple[CentralService, str],
+) -> None:
+    _service, url = api
+    token, _ = _enrol(url)
+
+    def op(seq: int, fields: dict[str, object], t: str = "customers") -> dict[str, object]:
+        return {
+            "op_id": str(uuid.uuid4()),
+            "seq": seq,
+            "kind": "upsert",
+            "t": t,
+            "id": str(uuid.uuid4()),
+            "base": 0,
+            "fields": fields,
+        }
+
+    ops = [
+        op(1, {"name": "x" * 5000}),
+        op(2, {"name": 42}),
+        op(3, {"name": "ok", "colour": "red"}),
+        op(4, {"name": "Odra"}, t="no_such_type"),
+        op(5, {"name": "Odra", "created_at": "yesterday"}),
+        op(6, {"name": "Odra S.A.", "created_at": T, "updated_at": T}),
+    ]
+    reply = httpx.post(f"{url}/v1/push", headers=_auth(token), json={"ops": ops})
+    assert reply.status_code == 200
+    results = reply.json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 5 + ["applied"]
+    assert [r.get("field") for r in results[:5]] == ["name", "name", "colour", "t", "created_at"]
+    assert "longer than 200" in results[0]["reason"]
+
+
+def test_request_size_limit_gives_413(api: tuple[CentralService, str]) -> None:
+    _service, url = api
+    token, _ = _enrol(url)
+    reply = httpx.post(
+        f"{url}/v1/push",
+        headers={**_auth(token), "Content-Type": "application/json"},
+        content=b'{"ops": [' + b" " * 300_000 + b"]}",
+    )
+    assert reply.status_code == 413 and reply.json()["error"] == "too_large"
+    assert httpx.get(f"{url}/v1/meta").status_code == 200  # still serving
+
+
+def test_blob_upload_resumes_and_is_verified(api: tuple[CentralService, str]) -> None:
+    service, url = api
+    token, _ = _enrol(url)
+    data = bytes(range(256)) * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    put = f"{url}/v1/blobs/{sha}"
+    params = {"size": len(data), "media_type": "image/jpeg"}
+    first = httpx.put(
+        put, headers=_auth(token), params={**params, "offset": 0}, content=data[:100_000]
+    )
+    assert first.json() == {
+        "sha256": sha,
+        "size": len(data),
+        "received": 100_000,
+        "complete": False,
+    }
+    gap = httpx.put(
+        put, headers=_auth(token), params={**params, "offset": 200_000}, content=data[200_000:]
+    )
+    assert gap.status_code == 409 and gap.json()["received"] == 100_000
+    status = httpx.get(put, headers=_auth(token)).json()
+    rest = httpx.put(
+        put,
+        headers=_auth(token),
+        params={**params, "offset": status["received"]},
+        content=data[status["received"] :],
+    )
+    assert rest.json()["complete"] is True
+    assert service.blobs.path(sha).read_bytes() == data
+    again = httpx.put(put, headers=_auth(token), params={**params, "offset": 0}, content=b"")
+    assert again.json()["complete"] is True  # never needs sending twice
+    fetched = httpx.get(f"{put}/content", headers=_auth(token))
+    assert fetched.content == data
+    # bytes that do not match their name are refused and do not count
+    bad_sha = hashlib.sha256(b"something else").hexdigest()
+    wrong = httpx.put(
+        f"{url}/v1/blobs/{bad_sha}",
+        headers=_auth(token),
+        params={"size": 5, "offset": 0},
+        content=b"hello",
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"] == "hash_mismatch"
+    assert httpx.get(f"{url}/v1/blobs/{bad_sha}", headers=_auth(token)).json()["complete"] is False
+    too_big = httpx.put(
+        f"{url}/v1/blobs/{sha[::-1]}",
+        headers=_auth(token),
+        params={"size": 10**9, "offset": 0},
+        content=b"x",
+    )
+    assert too_big.status_code in (413, 422)
