@@ -169,7 +169,7 @@ def _run_gui(args: argparse.Namespace) -> int:
         _ensure_demo(workspace)
     from fieldsupport.ui.app import run_app  # Qt is imported only when a window is wanted
 
-    return run_app(workspace)
+    return run_app(workspace, embedded_server=bool(getattr(args, "demo", False)))
 
 
 def _ensure_demo(workspace_path: str) -> None:

@@ -114,6 +114,20 @@ def open_transport(workspace: Workspace) -> HttpTransport:
     return HttpTransport(server["url"], token)
 
 
+def probe_server(workspace: Workspace) -> bool:
+    """Whether the connected server answers at all (``GET /v1/meta``: no token, no data)."""
+    server = server_of(workspace)
+    if server is None:
+        return False
+    transport = HttpTransport(server["url"])
+    try:
+        return transport.request("GET", "/v1/meta").status == 200
+    except SyncError:
+        return False
+    finally:
+        transport.close()
+
+
 def run_sync(
     workspace: Workspace,
     task: TaskState | None = None,

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QLocale, Qt, QThreadPool, QTimer, QTranslator
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -86,7 +87,9 @@ def _splash(app: QApplication) -> QLabel:
     return splash
 
 
-def run_app(workspace_path: str | None) -> int:
+def run_app(workspace_path: str | None, *, embedded_server: bool = False) -> int:
+    """Open the workspace in the main window; ``embedded_server`` (the demo) also starts the
+    embedded central server on loopback, connected to the workspace."""
     started = time.perf_counter()
     app = make_application()
     splash = _splash(app)
@@ -107,16 +110,34 @@ def run_app(workspace_path: str | None) -> int:
         return 1
     from fieldsupport.ui.main_window import MainWindow
 
+    window: MainWindow | None = None
     try:
         window = MainWindow(workspace)
         if probe:
             window.first_paint.connect(lambda: _write_probe(Path(probe), started, timings, app))
         window.show()
         splash.close()
+        if embedded_server:
+            _start_embedded(window)
         return app.exec()
     finally:
         QThreadPool.globalInstance().waitForDone(10_000)
+        if window is not None:
+            window.sync.stop_embedded()
         workspace.close()
+
+
+def _start_embedded(window: Any) -> None:
+    try:
+        from fieldsupport.central.embedded import EmbeddedServer
+    except ImportError as exc:  # an install without the server's libraries: stay offline
+        window.sync.failed.emit(
+            QCoreApplication.translate(
+                "app", "The embedded demo server is not installed ({0})."
+            ).format(exc.name or exc)
+        )
+        return
+    window.sync.start_embedded(EmbeddedServer(window.workspace))
 
 
 def _write_probe(

@@ -33,6 +33,7 @@ from fieldsupport.ui.case_file import CaseFileView
 from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
 from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.sync_controller import SyncController
 from fieldsupport.ui.widgets import TOUCH_HEIGHT
 from fieldsupport.ui.window_state import restore_splitter, restore_window, save_window
 from fieldsupport.workspace import Workspace
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.catalog = CatalogService(workspace)
         self.drafts = DraftStore(workspace)
         self.knowledge_service = KnowledgeService(workspace)
+        self.sync = SyncController(workspace, self)
 
         self.cases = CaseListPage(CaseListService(workspace), mine_user_id=self.user_id)
         self.case_file = CaseFileView(
@@ -159,9 +161,13 @@ class MainWindow(QMainWindow):
 
             page = RecallsPage(RecallService(workspace, user_id=self.user_id), self.catalog)
         elif nav == NAV_SYNC:
-            from fieldsupport.ui.records_pages import SyncPage
+            from fieldsupport.sync.conflicts import SyncDecisions
+            from fieldsupport.ui.connect_dialog import ConnectDialog
+            from fieldsupport.ui.sync_page import SyncPage
 
-            page = SyncPage()
+            page = SyncPage(
+                self.sync, SyncDecisions(workspace), lambda parent: ConnectDialog(workspace, parent)
+            )
         elif nav == NAV_KPIS:
             from fieldsupport.services.kpis import KpiService
             from fieldsupport.ui.kpi_page import KpiPage
@@ -244,6 +250,7 @@ class MainWindow(QMainWindow):
         self.find_action = action(
             "Find", QKeySequence.StandardKey.Find, self.focus_search, bar=False
         )
+        self.sync_action = action("Sync now", "F5", self.sync_now)
         for widget in toolbar.findChildren(QWidget):
             widget.setMinimumHeight(TOUCH_HEIGHT)
 
@@ -259,6 +266,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.connection_label)
         bar.addWidget(self.pending_label)
         bar.addWidget(self.last_sync_label)
+        self.sync.status_changed.connect(self._show_sync_status)
+        self.sync.started.connect(lambda: self.last_sync_label.setText(self.tr("Syncing…")))
+        self.sync.progressed.connect(
+            lambda fraction, _text: self.last_sync_label.setText(
+                self.tr("Syncing… {0:.0%}").format(fraction)
+            )
+        )
+        self.sync.failed.connect(self._show_sync_failure)
         path = QLabel(str(self.workspace.root), self)
         path.setAccessibleName(self.tr("Workspace folder"))
         bar.addPermanentWidget(path)
@@ -387,6 +402,42 @@ class MainWindow(QMainWindow):
         self.first_paint.emit()
         backups = self.workspace.backups_dir
         self.jobs.run(lambda _task: prune_backups(backups), lambda _removed: None)
+        self.sync.start()
+
+    def sync_now(self) -> None:
+        if self.sync.sync_now() is None:
+            self.navigate(NAV_SYNC)  # not connected: the page offers "Connect…"
+
+    def _show_sync_status(self, status: Any) -> None:
+        from fieldsupport.ui.widgets import format_time
+
+        if not status.connected_to:
+            return  # the start-up texts say it: offline, not connected
+        self.connection_label.setText(
+            self.tr("Connected to {0}").format(status.connected_to)
+            if not self.sync.offline
+            else self.tr("Server not reachable — working offline")
+        )
+        self.connection_label.setToolTip(status.last_error or "")
+        extra = []
+        if status.open_conflicts:
+            extra.append(self.tr("{0} conflicts").format(status.open_conflicts))
+        if status.rejected:
+            extra.append(self.tr("{0} refused").format(status.rejected))
+        self.pending_label.setText(
+            self.tr("Pending changes: {0}").format(f"{status.pending:,}")
+            + (" · " + ", ".join(extra) if extra else "")
+        )
+        if not self.sync.busy:
+            when = format_time(status.last_success) if status.last_success else self.tr("never")
+            self.last_sync_label.setText(
+                self.tr("Last sync: {0}").format(when)
+                + (self.tr(" — last attempt failed") if status.last_error else "")
+            )
+
+    def _show_sync_failure(self, reason: str) -> None:
+        self.last_sync_label.setText(self.tr("Sync failed: {0}").format(reason[:90]))
+        self.last_sync_label.setToolTip(reason)
 
     def ask_close(self, unsaved: list[str]) -> bool:
         """Ask whether to close with typed input that is not a record yet."""
@@ -408,6 +459,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         save_window(self, self._splitters(), self._headers())
+        self.sync.stop()
         # let running jobs finish: they hold database connections of this workspace
         QThreadPool.globalInstance().waitForDone(10_000)
+        self.sync.stop_embedded()
         super().closeEvent(event)

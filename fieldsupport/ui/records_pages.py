@@ -79,20 +79,3 @@ class TrainingPage(_TablePage):
                 for r in rows
             ]
         )
-
-
-class SyncPage(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName(self.tr("Sync"))
-        self.state = QLabel(
-            self.tr(
-                "This device is not connected to a central server. Everything you record is "
-                "kept in this workspace and will be sent when the device is connected."
-            ),
-            self,
-        )
-        self.state.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.state)
-        layout.addStretch(1)

@@ -1,0 +1,107 @@
+"""The embedded demo server: seeded from the demo workspace, connected to it, in sync from
+the first run, and a second device can work against it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fieldsupport.central.embedded import DEMO_PASSWORD, EmbeddedServer, central_folder, prepare
+from fieldsupport.central.seeding import describe
+from fieldsupport.central.server import open_service
+from fieldsupport.demo.generator import create_demo
+from fieldsupport.models import Case
+from fieldsupport.services.cases import CaseService
+from fieldsupport.sync import wire
+from fieldsupport.sync.client import local_checkpoint
+from fieldsupport.sync.session import connect, run_sync, status
+from fieldsupport.workspace import Workspace
+from tests.sync_helpers import outbox
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Workspace:
+    ws = Workspace.open(tmp_path / "demo-workspace")
+    create_demo(ws, cases=40, seed=11)
+    return ws
+
+
+def test_seeded_server_holds_exactly_the_workspace(demo: Workspace) -> None:
+    try:
+        assert prepare(demo) is True
+        assert prepare(demo) is False  # once
+        service = open_service(
+            f"sqlite:///{central_folder(demo.root) / 'central.db'}",
+            central_folder(demo.root) / "blobs",
+        )
+        try:
+            counts = describe(service)
+            users = {u["username"]: u for u in service.accounts.list_users()}
+            blob_files = [
+                p for p in (central_folder(demo.root) / "blobs").rglob("*") if p.is_file()
+            ]
+        finally:
+            service.engine.dispose()
+        with demo.engine.connect() as conn:
+            local = {
+                name: conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+                for name in wire.record_types()
+            }
+        assert counts == {name: n for name, n in local.items() if n}  # tombstones too
+        assert local_checkpoint(demo)["cases"]["count"] == 40
+        assert counts["cases"] == 40
+        assert {"anna.kowalska", "maria.santos", "admin"} <= set(users)
+        assert users["maria.santos"]["role"] == "back_office"
+        assert len(blob_files) >= 1  # the demo's photos and signatures
+    finally:
+        demo.close()
+
+
+def test_demo_workspace_is_in_sync_from_the_first_run(demo: Workspace, tmp_path: Path) -> None:
+    embedded = EmbeddedServer(demo)
+    second = None
+    try:
+        url = embedded.start()
+        assert status(demo).connected_to == url and status(demo).username == "admin"
+        pending = len([o for o in outbox(demo) if o["state"] == "pending"])
+        report = run_sync(demo, verify=True)
+        assert report.divergent == {} and report.checked
+        assert report.rejected == 0 and report.pushed == pending
+        assert status(demo).pending == 0 and status(demo).last_error is None
+        # a second device: an engineer's workspace, connected with the demo password
+        second = Workspace.open(tmp_path / "laptop")
+        connect(second, url, "anna.kowalska", DEMO_PASSWORD)
+        assert run_sync(second, verify=True).divergent == {}
+        with second.transaction() as s:
+            case = s.query(Case).filter(Case.assignee_id == _anna(demo)).first()
+            assert case is not None
+            case_id = case.id
+        CaseService(second).update_description(case_id, "edited on the laptop")
+        run_sync(second)
+        run_sync(demo)
+        with demo.transaction() as s:
+            assert s.get(Case, case_id).description == "edited on the laptop"  # type: ignore[union-attr]
+        # a restart keeps the address (and so the stored token) where the port is free
+        embedded.stop()
+        assert EmbeddedServer(demo).folder == central_folder(demo.root)
+        again = EmbeddedServer(demo)
+        try:
+            assert again.start() == url
+            assert run_sync(demo).pulled == 0
+        finally:
+            again.stop()
+        stored = json.loads((central_folder(demo.root) / "port.json").read_text())
+        assert url.endswith(f":{stored['port']}")
+    finally:
+        embedded.stop()
+        if second is not None:
+            second.close()
+        demo.close()
+
+
+def _anna(ws: Workspace) -> str:
+    value = ws.get_setting("current_user_id")
+    assert isinstance(value, str)
+    return value
