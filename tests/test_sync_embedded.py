@@ -4,8 +4,15 @@ the first run, and a second device can work against it."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fieldsupport.central.embedded import DEMO_PASSWORD, EmbeddedServer, central_folder, prepare
@@ -105,3 +112,54 @@ def _anna(ws: Workspace) -> str:
     value = ws.get_setting("current_user_id")
     assert isinstance(value, str)
     return value
+
+
+CHILD = """
+import sys
+from fieldsupport.central.embedded import EmbeddedServer
+from fieldsupport.workspace import Workspace
+
+if __name__ == "__main__":
+    workspace = Workspace.open(sys.argv[1])
+    print(EmbeddedServer(workspace).start(), flush=True)
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_the_server_process_ends_when_the_app_is_killed(demo: Workspace, tmp_path: Path) -> None:
+    root = demo.root
+    demo.close()  # the child opens it (one writer at a time)
+    script = tmp_path / "app.py"
+    script.write_text(CHILD, encoding="utf-8")
+    app = subprocess.Popen(
+        [sys.executable, str(script), str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert app.stdout is not None
+        url = app.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/v1/meta", timeout=5).status_code == 200
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(10)
+        port = int(url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _accepts(port):
+            pass  # each probe waits up to 0.2 s for the connection
+        assert not _accepts(port), "the embedded server outlived its app"
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            time.sleep(0.05)  # not a wait for the result: just slows the probe loop down
+            return True
+    except OSError:
+        return False

@@ -10,9 +10,11 @@ workspace can connect as an engineer and see sync between two devices.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -20,6 +22,7 @@ from fieldsupport.central import storage as t
 from fieldsupport.central.seeding import seed_from_workspace
 from fieldsupport.central.server import BackgroundServer, free_port, open_service
 from fieldsupport.central.service import CentralService
+from fieldsupport.errors import FieldSupportError
 from fieldsupport.models import User
 from fieldsupport.sync.apply import local_write, set_state
 from fieldsupport.sync.client import CURSOR_KEY
@@ -33,6 +36,7 @@ DEMO_PASSWORD = "fieldsupport-demo"
 DEMO_ACCOUNT = "admin"
 EMBEDDED_KEY = "sync.embedded"
 HOST = "127.0.0.1"
+START_TIMEOUT_S = 60
 
 
 def central_folder(workspace_root: Path) -> Path:
@@ -88,41 +92,85 @@ def _preferred_port(folder: Path) -> int:
     return port
 
 
+def _serve(folder: str, port: int, channel: Any) -> None:
+    """The server process: serve until the app says stop or goes away (the pipe closes,
+    also when the app is killed), so no server outlives its app."""
+    service = _open(Path(folder))
+    try:
+        running = BackgroundServer(service, HOST, port).start()
+    except Exception as exc:  # reported to the app, which shows it
+        channel.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    channel.send(("ready", running.url))
+    with contextlib.suppress(EOFError, OSError):
+        channel.recv()
+    running.stop()
+    service.engine.dispose()
+
+
 class EmbeddedServer:
-    """Start with :meth:`start` (blocking a fraction of a second: call it off the GUI
-    thread), stop with :meth:`stop`."""
+    """The server runs in a process of its own: serving another device's full pull must not
+    take the demo window's interpreter (GIL) away from its GUI thread. Start with
+    :meth:`start` (a second or so: call it off the GUI thread), stop with :meth:`stop`."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.folder = central_folder(workspace.root)
-        self._running: BackgroundServer | None = None
-        self._service: CentralService | None = None
+        self._process: Any = None
+        self._channel: Any = None
+        self._url: str | None = None
 
     @property
     def url(self) -> str | None:
-        return self._running.url if self._running else None
+        return self._url
 
     def start(self) -> str:
+        import multiprocessing
+
         prepare(self.workspace)
-        self._service = _open(self.folder)
-        self._running = BackgroundServer(self._service, HOST, _preferred_port(self.folder)).start()
-        _port_file(self.folder).write_text(
-            json.dumps({"port": self._running.port}), encoding="utf-8"
+        port = _preferred_port(self.folder)
+        context = multiprocessing.get_context("spawn")
+        mine, theirs = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(str(self.folder), port, theirs), name="central-demo", daemon=True
         )
-        url = self._running.url
+        process.start()
+        theirs.close()
+        self._process, self._channel = process, mine
+        if not mine.poll(START_TIMEOUT_S):
+            self.stop()
+            raise FieldSupportError("The embedded central server did not start in time.")
+        try:
+            state, detail = mine.recv()
+        except EOFError:
+            self.stop()
+            raise FieldSupportError(
+                f"The embedded central server stopped at start (exit code {process.exitcode})."
+            ) from None
+        if state != "ready":
+            self.stop()
+            raise FieldSupportError(f"The embedded central server could not start: {detail}")
+        self._url = str(detail)
+        _port_file(self.folder).write_text(json.dumps({"port": port}), encoding="utf-8")
         server = server_of(self.workspace)
         if (
             server is None
-            or server.get("url") != url
-            or load_token(url, self.workspace.device_id) is None
+            or server.get("url") != self._url
+            or load_token(self._url, self.workspace.device_id) is None
         ):
-            connect(self.workspace, url, DEMO_ACCOUNT, DEMO_PASSWORD)
-        return url
+            connect(self.workspace, self._url, DEMO_ACCOUNT, DEMO_PASSWORD)
+        return self._url
 
     def stop(self) -> None:
-        if self._running is not None:
-            self._running.stop()
-            self._running = None
-        if self._service is not None:
-            self._service.engine.dispose()
-            self._service = None
+        if self._channel is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._channel.send("stop")
+            self._channel.close()
+            self._channel = None
+        if self._process is not None:
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(5)
+            self._process = None
+        self._url = None

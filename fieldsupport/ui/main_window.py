@@ -4,6 +4,7 @@ between runs."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -40,6 +41,13 @@ from fieldsupport.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+# After start-up, the objects alive (modules, Qt wrappers, mappers: millions) live as long as
+# the app. Freezing them out of the cyclic collector keeps its full collections short: a
+# worker parsing a sync page allocates enough to trigger them, and a full collection over the
+# whole heap holds the GIL long enough to stall the GUI thread (benchmarks/sync_gui.py:
+# ~165 ms without, ~40 ms with).
+HEAP_FREEZE_DELAY_MS = 1_000
+
 # Navigation entries, in order; the first two share the case page.
 (
     NAV_MY_CASES,
@@ -50,7 +58,8 @@ log = logging.getLogger(__name__)
     NAV_RECALLS,
     NAV_SYNC,
     NAV_KPIS,
-) = range(8)
+    NAV_BACK_OFFICE,
+) = range(9)
 NAV_SPLITTER_NAMES = {NAV_KNOWLEDGE: "knowledge", NAV_SOLUTIONS: "solutions"}
 NAV_LABELS = (
     "My cases",
@@ -61,6 +70,7 @@ NAV_LABELS = (
     "Recalls",
     "Sync",
     "KPIs",
+    "Back office",
 )
 
 
@@ -98,6 +108,7 @@ class MainWindow(QMainWindow):
         # the other pages are built (and their modules imported) when first shown: less
         # start-up work before the case list
         self._pages: dict[int, QWidget] = {}
+        self._account_shown: tuple[str | None, str | None] | None = None  # see _show_sync_status
         self.nav = QListWidget(self)
         self.nav.setAccessibleName(self.tr("Navigation"))
         self.nav.setObjectName("navigation")
@@ -105,6 +116,8 @@ class MainWindow(QMainWindow):
             self.nav.addItem(self.tr(label))
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(120, TOUCH_HEIGHT + 8))  # touch-sized
+        # shown once the sync account is known to be back office (update_back_office_entry)
+        self.nav.item(NAV_BACK_OFFICE).setHidden(True)
         self.nav.setMaximumWidth(170)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -173,6 +186,11 @@ class MainWindow(QMainWindow):
             from fieldsupport.ui.kpi_page import KpiPage
 
             page = KpiPage(KpiService(workspace))
+        elif nav == NAV_BACK_OFFICE:
+            from fieldsupport.services.backoffice import BackOfficeService
+            from fieldsupport.ui.backoffice_page import BackOfficePage
+
+            page = BackOfficePage(BackOfficeService(workspace, user_id=self.user_id))
         else:
             raise ValueError(f"no page {nav}")
         self._pages[nav] = page
@@ -205,6 +223,19 @@ class MainWindow(QMainWindow):
     @property
     def sync_page(self) -> Any:
         return self.page(NAV_SYNC)
+
+    @property
+    def backoffice(self) -> Any:
+        return self.page(NAV_BACK_OFFICE)
+
+    def update_back_office_entry(self) -> bool:
+        """Show the Back office entry when this workspace's sync account is back office or
+        admin (the role the server gave at connection); returns whether it is shown."""
+        from fieldsupport.services.backoffice import is_back_office
+
+        shown = is_back_office(self.workspace)
+        self.nav.item(NAV_BACK_OFFICE).setHidden(not shown)
+        return shown
 
     # -- compatibility with the list page (tests, benchmarks) ----------------------------------
     @property
@@ -253,6 +284,9 @@ class MainWindow(QMainWindow):
         self.sync_action = action("Sync now", "F5", self.sync_now)
         for widget in toolbar.findChildren(QWidget):
             widget.setMinimumHeight(TOUCH_HEIGHT)
+        self.settings_action = QAction(self.tr("Settings…"), self)
+        self.settings_action.triggered.connect(self.show_settings)
+        self.menuBar().addMenu(self.tr("&Tools")).addAction(self.settings_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -387,6 +421,15 @@ class MainWindow(QMainWindow):
         self.about_dialog = AboutDialog(self)
         self.about_dialog.open()
 
+    @Slot()
+    def show_settings(self) -> Any:
+        from fieldsupport.services.photos import PhotoService
+        from fieldsupport.ui.settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(PhotoService(self.workspace), self)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
     def article_from_case(self, case_id: str) -> None:
         try:
             draft = self.knowledge_service.draft_from_case(case_id)
@@ -403,6 +446,8 @@ class MainWindow(QMainWindow):
         backups = self.workspace.backups_dir
         self.jobs.run(lambda _task: prune_backups(backups), lambda _removed: None)
         self.sync.start()
+        QTimer.singleShot(HEAP_FREEZE_DELAY_MS, gc.freeze)
+        self.update_back_office_entry()
 
     def sync_now(self) -> None:
         if self.sync.sync_now() is None:
@@ -411,6 +456,10 @@ class MainWindow(QMainWindow):
     def _show_sync_status(self, status: Any) -> None:
         from fieldsupport.ui.widgets import format_time
 
+        account = (status.connected_to, status.username)
+        if account != self._account_shown:  # connected, or another account
+            self._account_shown = account
+            self.update_back_office_entry()
         if not status.connected_to:
             return  # the start-up texts say it: offline, not connected
         self.connection_label.setText(
