@@ -1,11 +1,13 @@
-"""Installer figures: the built bundle's size and its start time against the development
-install (same workspace, warm, start to case rows painted). Needs `make installer` first;
-without a bundle it prints nothing. ``python benchmarks/bundle.py WORKSPACE``."""
+"""Installer figures: the built bundle's size (with what takes the room), the .deb's, and
+the bundle's start time against the development install (same workspace, warm, start to
+case rows painted). Needs `make installer` first; without a bundle it prints nothing.
+``python benchmarks/bundle.py WORKSPACE``."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -17,6 +19,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "build" / "dist" / "fieldsupport"
 Add = Callable[[str, float, str], None]
+
+# What takes the room, by path inside the bundle (first match wins).
+PARTS = [
+    ("icu", r"libicu"),  # Unicode and locale data of Qt Core
+    ("ffmpeg", r"libav|libsw|FFmpegStub|plugins/multimedia"),  # the camera backend
+    ("qt_quick_qml", r"libQt6(Quick|Qml)"),  # linked by the ffmpeg plugin
+    ("qt_multimedia", r"Qt6?Multimedia"),
+    ("qt_pdf", r"Qt6?Pdf"),
+    ("qt_charts", r"Qt6?Charts"),
+    ("qt_other", r"PySide6|shiboken6"),  # Core, Gui, Widgets, Network, plugins, bindings
+    ("heif", r"pillow_heif"),  # libheif, libde265 and the x265 encoder
+    ("cryptography", r"cryptography|_cffi"),  # the keyring's Secret Service
+    ("pydantic", r"pydantic"),
+    ("pillow", r"PIL/|pillow\.libs"),
+    ("python", r"libpython|python3\.\d+/|base_library"),
+    ("python_code", r"^fieldsupport(\.exe)?$"),  # the app and its pure-Python packages
+    ("system_libraries", r"^_internal/lib[^/]*$"),  # OpenSSL, SQLite, libstdc++, X11, ...
+]
+
+
+def bundle_parts() -> dict[str, int]:
+    sizes = dict.fromkeys([name for name, _pattern in PARTS] + ["other"], 0)
+    for path in BUNDLE.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            relative = path.relative_to(BUNDLE).as_posix()
+            part = next((n for n, pattern in PARTS if re.search(pattern, relative)), "other")
+            sizes[part] += path.stat().st_size
+    return sizes
 
 
 def _rows_painted(command: list[str], workspace: Path, repeat: int = 5) -> float:
@@ -37,8 +67,12 @@ def bench_bundle(add: Add, workspace: Path) -> None:
     executable = BUNDLE / ("fieldsupport.exe" if os.name == "nt" else "fieldsupport")
     if not executable.exists():
         return
-    size = sum(p.stat().st_size for p in BUNDLE.rglob("*") if p.is_file() and not p.is_symlink())
-    add("bundle_size", size / 1e6, "MB")
+    parts = bundle_parts()
+    add("bundle_size", sum(parts.values()) / 1e6, "MB")
+    for name, size in sorted(parts.items(), key=lambda item: -item[1]):
+        add(f"bundle_part_{name}", size / 1e6, "MB")
+    for deb in sorted(ROOT.glob("build/fieldsupport_*.deb")):
+        add("bundle_deb_size", deb.stat().st_size / 1e6, "MB")
     bundled = _rows_painted([str(executable)], workspace)
     development = _rows_painted([sys.executable, "-m", "fieldsupport"], workspace)
     add("bundle_start_rows_painted", bundled * 1000, "ms")

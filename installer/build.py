@@ -2,9 +2,13 @@
 
 1. writes the third-party notices and the build record into build/,
 2. runs PyInstaller on installer/fieldsupport.spec (bundle in build/dist/fieldsupport),
-3. removes links left pointing at libraries the spec filtered out,
+3. removes links left pointing at libraries the spec filtered out and (Linux) strips the
+   binaries that still carry symbol tables,
 4. runs the bundle's own ``self-test`` (a missing resource fails the build, not a laptop),
-5. prints the bundle's size.
+5. checks the bundle (installer/bundle_checks.py): every library loads; the window paints on
+   Xvfb; the self-test passes from a read-only folder with spaces and non-ASCII letters, for
+   a user whose home is not writable; a newer workspace is refused untouched,
+6. prints the bundle's size and its largest files.
 """
 
 from __future__ import annotations
@@ -93,10 +97,19 @@ def main() -> int:
     for path in DIST.rglob("*"):
         if path.is_symlink() and not path.exists():
             path.unlink()
+    sys.path.insert(0, str(ROOT / "installer"))
+    from bundle_checks import run_bundle_checks, strip_symbols
+
+    saved = strip_symbols(DIST)
+    print(f"stripped symbol tables: {saved / 1e6:.0f} MB")
     result = subprocess.run([str(executable()), "self-test"], cwd=BUILD)
-    size = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file() and not p.is_symlink())
-    print(f"bundle: {DIST} ({size / 1e6:.0f} MB)")
-    return result.returncode
+    failures = run_bundle_checks(DIST) if result.returncode == 0 else 0
+    files = [p for p in DIST.rglob("*") if p.is_file() and not p.is_symlink()]
+    size = sum(p.stat().st_size for p in files)
+    print(f"bundle: {DIST} ({size / 1e6:.0f} MB); largest files:")
+    for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:12]:
+        print(f"  {path.stat().st_size / 1e6:5.1f} MB  {path.relative_to(DIST)}")
+    return result.returncode or min(failures, 1)
 
 
 if __name__ == "__main__":

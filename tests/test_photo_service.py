@@ -325,3 +325,31 @@ def test_annotation_of_a_portrait_photo_is_upright(
     data = BlobStore(workspace.blobs_dir).original_path(marked.display_sha256).read_bytes()
     with Image.open(io.BytesIO(data)) as image:
         assert image.height > image.width
+
+
+def test_the_case_photo_count_ignores_annotated_copies(
+    workspace: Workspace, refs: dict[str, str], case_id: str
+) -> None:
+    from fieldsupport.services.catalog import CatalogService
+
+    service = PhotoService(workspace)
+    catalog = CatalogService(workspace)
+    visits = VisitService(workspace, user_id=refs["engineer"])
+    visit = visits.plan_visit(case_id)
+    landscape, portrait = _import(
+        service,
+        PhotoOwner(case_id, visit.id),
+        [ORIENTATION / "Landscape_3.jpg", ORIENTATION / "Portrait_6.jpg"],
+    )
+    assert catalog.case_records(case_id).photo_count == 2
+    marked = service.annotate(landscape, [ARROW])
+    service.annotate(landscape, [LABEL])  # drawn on again: still one copy
+    with workspace.transaction() as session:
+        rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id)).all()
+        assert len(rows) == 3 and {r.derived_from_id for r in rows} == {None, landscape}
+    assert marked.annotation_id is not None
+    assert catalog.case_records(case_id).photo_count == 2  # the copy stands in, not adds
+    service.delete(portrait)
+    assert catalog.case_records(case_id).photo_count == 1
+    service.remove_annotation(landscape)
+    assert catalog.case_records(case_id).photo_count == 1

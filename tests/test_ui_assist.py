@@ -107,8 +107,8 @@ def test_apply_a_solution_on_a_visit(
         edit.setText(text)
     dialog.add_measurement()
     assert [dialog.process.item(i).text() for i in range(2)] == [
-        "before: Turbidity 4.2 NTU",
-        "after: Turbidity 0.8 NTU",
+        "Before: Turbidity 4.2 NTU",
+        "After: Turbidity 0.8 NTU",
     ]
     dialog.outcome.setCurrentIndex(dialog.outcome.findData("successful"))
     dialog.complete()

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, exists, or_, select
 
 from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import Principal, team_usernames
+from fieldsupport.sync import wire
 
 ADVISOR_CASE_TYPES = frozenset(
     {"application_records", "application_parameter_values", "application_step_results"}
@@ -83,6 +84,8 @@ def write_problem(
     conn: Connection, principal: Principal, subject_type: str, scope: str | None, *, creating: bool
 ) -> str | None:
     """``None`` if ``principal`` may write such a record, else the reason."""
+    if subject_type in wire.SERVER_WRITTEN:
+        return f"{subject_type} are made on the server (back-office inbox), not by a push"
     if principal.sees_everything:
         return None
     refused = f"a {principal.role} may not change {subject_type} records"

@@ -12,14 +12,18 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fieldsupport import __version__
 from fieldsupport.central.accounts import AuthError, Principal
+from fieldsupport.central.backoffice import BackOffice, BackOfficeError, DecisionRequest
 from fieldsupport.central.blobs import BlobError
+from fieldsupport.central.openapi import document
 from fieldsupport.central.service import CentralService
+from fieldsupport.central.strictness import install as install_strictness
+from fieldsupport.central.strictness import storable_json
 from fieldsupport.errors import FieldSupportError, NotFoundError
 from fieldsupport.sync import wire
 
@@ -29,7 +33,23 @@ UNVERSIONED = ("/v1/meta", "/docs", "/openapi.json", "/redoc")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON true is not the number 1, "7" is not 7 (wrong types get 422)
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return storable_json(data)
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON has one number type: 7.0 is the integer 7 (JSON Schema agrees), true is not
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class EnrolRequest(Strict):
@@ -41,11 +61,11 @@ class EnrolRequest(Strict):
 
 class Operation(Strict):
     op_id: str = Field(pattern=UUID_PATTERN)
-    seq: int = Field(ge=1, le=2**53)
+    seq: WholeNumber = Field(ge=1, le=2**53)
     kind: Literal["upsert", "resolve"]
     t: str = Field(min_length=1, max_length=64)
     id: str = Field(pattern=UUID_PATTERN)
-    base: int = Field(ge=0, le=2**31)
+    base: WholeNumber = Field(ge=0, le=2**31)
     fields: dict[str, Any] = Field(max_length=200)
 
 
@@ -141,6 +161,9 @@ def create_app(service: CentralService) -> FastAPI:
         description="Sync protocol 1: see docs/sync-protocol.md.",
     )
     app.state.service = service
+    # the error answers and the protocol header, as the server really sends and needs them
+    app.openapi = lambda: document(app, UNVERSIONED)  # type: ignore[method-assign]
+    install_strictness(app)  # before the routes: unknown query parameters are refused
 
     @app.exception_handler(AuthError)
     async def _auth(_request: Request, exc: AuthError) -> JSONResponse:
@@ -254,7 +277,7 @@ def create_app(service: CentralService) -> FastAPI:
     )
     async def blob_put(
         request: Request,
-        sha256: str,
+        sha256: Annotated[str, Path(pattern=SHA_PATTERN)],
         caller: Caller,
         size: Annotated[int, Query(ge=0, le=2**40)],
         offset: Annotated[int, Query(ge=0, le=2**40)] = 0,
@@ -264,9 +287,45 @@ def create_app(service: CentralService) -> FastAPI:
         return await run_in_threadpool(service.blobs.put, sha256, offset, size, media_type, body)
 
     @app.get("/v1/blobs/{sha256}/content")
-    def blob_content(sha256: str, caller: Caller) -> FileResponse:
+    def blob_content(
+        sha256: Annotated[str, Path(pattern=SHA_PATTERN)], caller: Caller
+    ) -> FileResponse:
         path, media_type = service.blobs.content_path(sha256)
         return FileResponse(path, media_type=media_type)
+
+    # -- back office (docs/sync-protocol.md, section 13) ---------------------------------------
+    backoffice = BackOffice(service)
+
+    @app.exception_handler(BackOfficeError)
+    async def _backoffice(_request: Request, exc: BackOfficeError) -> JSONResponse:
+        return _error(exc.status, exc.code, str(exc), **exc.extra)
+
+    @app.get("/v1/backoffice/reports")
+    def backoffice_inbox(
+        caller: Caller,
+        state: Literal["pending", "decided", "all"] = "pending",
+        limit: Annotated[int, Query(ge=1, le=5_000)] = 500,
+    ) -> dict[str, Any]:
+        return backoffice.inbox(caller, state, limit)
+
+    @app.post("/v1/backoffice/reports/{report_id}/decision", status_code=201)
+    def backoffice_decide(
+        report_id: Annotated[str, Path(pattern=UUID_PATTERN)],
+        body: DecisionRequest,
+        caller: Caller,
+    ) -> dict[str, Any]:
+        return backoffice.decide(caller, report_id.lower(), body.decision, body.reason)
+
+    @app.get("/v1/backoffice/accepted")
+    def backoffice_accepted(
+        caller: Caller,
+        cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5_000)] = 500,
+    ) -> dict[str, Any]:
+        backoffice.require(caller)
+        page = backoffice.accepted_since(cursor, limit)
+        reports = [r.to_wire() for r in page.reports]
+        return {"reports": reports, "cursor": page.cursor, "more": page.more}
 
     app.add_middleware(GuardMiddleware, max_bytes=service.limits.request_bytes)
     return app

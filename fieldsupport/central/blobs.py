@@ -162,4 +162,7 @@ class ServerBlobs:
             row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).first()
         if row is None or not row.complete:
             raise BlobError(404, "blob_unknown", f"The server has no blob {sha256}.")
-        return self.path(sha256), row.media_type
+        path = self.path(sha256)
+        if not path.is_file():  # lost from the blobs folder: a 404, not a server error
+            raise BlobError(404, "blob_missing", f"The server's file of blob {sha256} is missing.")
+        return path, row.media_type

@@ -1,4 +1,5 @@
-"""``fieldsupport-central``: serve, manage users and devices, purge tombstones."""
+"""``fieldsupport-central``: serve, manage users and devices, purge tombstones, export
+accepted service reports."""
 
 from __future__ import annotations
 
@@ -58,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("device_id")
 
     sub.add_parser("purge-tombstones", help="remove deletions every active device has seen")
+
+    export = sub.add_parser(
+        "export", help="write newly accepted service reports (PDF, JSON, CSV, manifest)"
+    )
+    export.add_argument("--db", default=argparse.SUPPRESS, metavar="URL")
+    export.add_argument("--blobs", type=Path, default=Path("central-blobs"), metavar="DIR")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="export folder")
+    export.add_argument(
+        "--since",
+        type=int,
+        metavar="CURSOR",
+        help="decision sequence to export after (default: the folder's ledger); reports "
+        "already in the folder's ledger are never exported again",
+    )
     return parser
 
 
@@ -134,6 +149,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "purge-tombstones":
         print(f"Purged {service.purge_tombstones()} tombstones.")
+        return 0
+    if args.command == "export":
+        from fieldsupport.central.backoffice import ServerExportSource
+        from fieldsupport.reports.export import export_reports
+
+        result = export_reports(ServerExportSource(service), args.out, since=args.since)
+        print(result.summary())
+        print(f"Cursor: {result.cursor_to}")
         return 0
     return 2
 

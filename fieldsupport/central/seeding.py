@@ -41,11 +41,13 @@ def seed_from_workspace(service: CentralService, workspace: Workspace) -> int:
     with service.writing() as (conn, seqs), workspace.engine.connect() as local:
         for rtype in _parents_first():
             rows: list[dict[str, Any]] = []
+            access: list[dict[str, Any]] = []
+            columns = [(name, rtype.table.columns[name]) for name in rtype.fields]
+            # every field was last changed by this device at the record's version
+            versions = _dumps({name: ["VERSION", device] for name in rtype.fields})
+            versions = versions.replace('"VERSION"', "{version}")
             for row in local.execute(select(rtype.table)).mappings():
-                data = {
-                    name: encode_value(rtype.table.columns[name], row[name])
-                    for name in rtype.fields
-                }
+                data = {name: encode_value(column, row[name]) for name, column in columns}
                 scope = _scope(rtype.name, row["id"], data, scopes)
                 scopes[(rtype.name, row["id"])] = scope
                 version = int(row["version"])
@@ -60,29 +62,34 @@ def seed_from_workspace(service: CentralService, workspace: Workspace) -> int:
                         "subject_type": rtype.name,
                         "row_hash": wire.row_hash(row["id"], version),
                         "data": _dumps(data),
-                        "field_versions": _dumps({name: [version, device] for name in data}),
+                        "field_versions": versions.replace("{version}", str(version)),
                         "created_by": None,
                     }
                 )
                 if rtype.name == "cases":
-                    conn.execute(
-                        insert(t.case_access).values(
-                            case_id=row["id"], assignee_id=data["assignee_id"], created_by=None
-                        )
-                    )
+                    assignee = data["assignee_id"]
+                    access.append({"case_id": row["id"], "assignee_id": assignee})
                 elif rtype.name == "users":
-                    conn.execute(
-                        insert(t.domain_users).values(id=row["id"], username=data["username"])
-                    )
+                    access.append({"id": row["id"], "username": data["username"]})
                 if len(rows) >= BATCH:
-                    conn.execute(insert(t.records), rows)
-                    copied += len(rows)
-                    rows = []
+                    copied += _insert(conn, rtype.name, rows, access)
+                    rows, access = [], []
             if rows:
-                conn.execute(insert(t.records), rows)
-                copied += len(rows)
+                copied += _insert(conn, rtype.name, rows, access)
         _copy_blobs(service, conn, local, workspace.blobs_dir)
     return copied
+
+
+def _insert(
+    conn: Any, type_name: str, rows: list[dict[str, Any]], access: list[dict[str, Any]]
+) -> int:
+    """A batch of records, with the rows that say who may see cases (and user names)."""
+    conn.execute(insert(t.records), rows)
+    if type_name == "cases":
+        conn.execute(insert(t.case_access), [{**a, "created_by": None} for a in access])
+    elif access:
+        conn.execute(insert(t.domain_users), access)
+    return len(rows)
 
 
 def _parents_first() -> list[wire.RecordType]:

@@ -45,7 +45,7 @@ class Limits:
     request_bytes: int = 16 * 1024 * 1024
     blob_bytes: int = 512 * 1024 * 1024
     ops_per_push: int = 2_000
-    pull_page: int = 5_000
+    pull_page: int = 20_000
 
 
 class SeqAllocator:

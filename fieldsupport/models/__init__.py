@@ -17,7 +17,7 @@ from fieldsupport.models.claims import (
 from fieldsupport.models.knowledge import KnowledgeArticle, KnowledgeArticleProduct
 from fieldsupport.models.media import Attachment, Blob, Signature
 from fieldsupport.models.parties import Asset, Contact, Customer, Product, Site, User
-from fieldsupport.models.reports import ServiceReport
+from fieldsupport.models.reports import ReportDecision, ServiceReport
 from fieldsupport.models.settings import Setting
 from fieldsupport.models.solutions import (
     ApplicationParameterValue,
@@ -58,6 +58,7 @@ __all__ = [
     "RecallAction",
     "RecallCampaign",
     "RecallCampaignScope",
+    "ReportDecision",
     "ServiceReport",
     "Setting",
     "Signature",

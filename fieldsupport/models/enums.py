@@ -206,6 +206,13 @@ class ReportStatus(StrEnum):
     SIGNED = "signed"
 
 
+class ReportDecisionKind(StrEnum):
+    """The back office's decision on a submitted service report revision."""
+
+    ACCEPTED = "accepted"  # imported: goes to the ERP export
+    RETURNED = "returned"  # sent back with a reason: the engineer reports again
+
+
 class BeforeAfter(StrEnum):
     """Role of a photo in a before/after pair."""
 

@@ -9,8 +9,15 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, even
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldsupport.errors import ValidationError
-from fieldsupport.models.base import SHORT_LEN, Base, SyncMixin, UTCDateTime, enum_column
-from fieldsupport.models.enums import ReportStatus
+from fieldsupport.models.base import (
+    SHORT_LEN,
+    AppendOnly,
+    Base,
+    SyncMixin,
+    UTCDateTime,
+    enum_column,
+)
+from fieldsupport.models.enums import ReportDecisionKind, ReportStatus
 
 
 class ServiceReport(SyncMixin, Base):
@@ -33,6 +40,24 @@ class ServiceReport(SyncMixin, Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportDecision(AppendOnly, SyncMixin, Base):
+    """The back office's decision on one service report revision: accepted (imported) or
+    returned with a reason. Made on the central server only (docs/sync-protocol.md,
+    section 13), which gives it its id (derived from the report's), the deciding account and
+    the server's clock; devices receive it by pull and never write it. One per revision:
+    a returned report comes back as the next revision, which gets its own decision."""
+
+    __tablename__ = "report_decisions"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("service_reports.id"), unique=True)
+    decision: Mapped[ReportDecisionKind] = enum_column(ReportDecisionKind)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(SHORT_LEN))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the server's change sequence when the decision was made: the export cursor
+    decision_seq: Mapped[int] = mapped_column(Integer)
 
 
 FINISHED_REPORT_STATES = (ReportStatus.SIGNED, ReportStatus.FINAL)

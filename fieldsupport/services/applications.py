@@ -96,6 +96,8 @@ class StepResultView:
     instructions: str | None
     state: StepResultState | None
     note: str | None
+    #: the step's picture from the solution version (a blob hash), if it has one
+    photo_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -390,6 +392,7 @@ def application_view(session: Session, record: ApplicationRecord) -> Application
             s.instructions,
             results[s.id].state if s.id in results else None,
             results[s.id].note if s.id in results else None,
+            s.photo_sha256,
         )
         for s in sorted(_live(solution.steps), key=lambda s: s.position)
     )

@@ -151,10 +151,15 @@ class CatalogService:
                 .order_by(ApplicationRecord.applied_at)
             ).all()
             training = self._training(session, TrainingSession.case_id == case_id)
+            # an annotated copy stands in for its original: one photo, counted once
             photos = session.scalar(
                 select(func.count())
                 .select_from(Attachment)
-                .where(Attachment.case_id == case_id, Attachment.deleted_at.is_(None))
+                .where(
+                    Attachment.case_id == case_id,
+                    Attachment.deleted_at.is_(None),
+                    Attachment.derived_from_id.is_(None),
+                )
             )
             reports = session.execute(
                 select(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
-from fieldsupport.models import Case, Claim, ClaimItem, Product, utcnow
+from fieldsupport.models import Case, Claim, ClaimItem, Customer, Product, utcnow
 from fieldsupport.models.enums import AssistType, ClaimDecision, ClaimStatus, ClaimType
 from fieldsupport.services.numbering import device_code, next_in_sequence
 from fieldsupport.services.records import get_live
@@ -60,6 +60,16 @@ class ClaimView:
     remedy: str | None
     decided_at: datetime | None
     items: tuple[ClaimItemSpec, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AwaitingClaim:
+    """A claim waiting for its decision, with the case it belongs to (back office)."""
+
+    claim: ClaimView
+    case_number: str
+    customer: str
+    opened_at: datetime
 
 
 def _item(spec: ClaimItemSpec, index: int) -> ClaimItemSpec:
@@ -183,6 +193,26 @@ class ClaimService:
                 claim.status = ClaimStatus.REJECTED
             session.flush()
             return _view(claim)
+
+    def awaiting_decision(self) -> list[AwaitingClaim]:
+        """Open and under-review claims of every case on this device, oldest first (the back
+        office's device holds every engineer's cases)."""
+        with self.workspace.transaction() as session:
+            rows = session.execute(
+                select(Claim, Case.case_number, Customer.name)
+                .join(Case, Case.id == Claim.case_id)
+                .join(Customer, Customer.id == Case.customer_id)
+                .where(
+                    Claim.status.in_((ClaimStatus.OPEN, ClaimStatus.UNDER_REVIEW)),
+                    Claim.deleted_at.is_(None),
+                    Case.deleted_at.is_(None),
+                )
+                .order_by(Claim.created_at, Claim.id)
+            ).all()
+            return [
+                AwaitingClaim(_view(claim), number, customer, claim.created_at)
+                for claim, number, customer in rows
+            ]
 
     def of_case(self, case_id: str) -> list[ClaimView]:
         with self.workspace.transaction() as session:

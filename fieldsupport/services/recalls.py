@@ -115,6 +115,9 @@ class AffectedAsset:
     action_taken: RecallActionTaken | None
     performed_at: datetime | None
     overdue: bool
+    #: the recorded action (photos attach to it), and its note
+    action_id: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +294,8 @@ class RecallService:
                         action.action_taken if action else None,
                         action.performed_at if action else None,
                         overdue_date and status is RecallActionStatus.OPEN,
+                        action.id if action else None,
+                        action.note if action else None,
                     )
                 )
             return result

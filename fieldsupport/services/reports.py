@@ -30,8 +30,8 @@ from sqlalchemy import select
 
 from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
 from fieldsupport.media.blobstore import BlobStore
-from fieldsupport.models import Blob, Case, ServiceReport, Signature, Visit, utcnow
-from fieldsupport.models.enums import ReportStatus
+from fieldsupport.models import Blob, Case, ReportDecision, ServiceReport, Signature, Visit, utcnow
+from fieldsupport.models.enums import ReportDecisionKind, ReportStatus
 from fieldsupport.reports.document import dumps, report_document
 from fieldsupport.reports.pdf import render_pdf
 from fieldsupport.services import numbering
@@ -45,6 +45,16 @@ REPORT_PREFIX = "SR"
 # Parts of the data document that differ between a preview and its finalized revision
 # without the visit having changed.
 _NOT_FACTS = ("report", "pdf", "signature", "satisfaction", "generator", "problems")
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """The back office's decision on a revision, as pulled from the central server."""
+
+    decision: ReportDecisionKind
+    reason: str | None
+    decided_by: str
+    decided_at: datetime
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class ReportView:
     data_path: Path | None
     # what the report could not show (missing photo, unreadable logo...), for the UI to say
     problems: tuple[str, ...] = ()
+    # accepted or returned by the back office (None: not decided, or not synced yet)
+    decision: DecisionView | None = None
 
     @property
     def finished(self) -> bool:
@@ -102,7 +114,16 @@ class ReportService:
                 .where(ServiceReport.case_id == case_id, ServiceReport.deleted_at.is_(None))
                 .order_by(ServiceReport.report_number, ServiceReport.revision)
             ).all()
-            return [self._view(r) for r in rows]
+            decisions = {
+                d.report_id: DecisionView(d.decision, d.reason, d.decided_by, d.decided_at)
+                for d in session.scalars(
+                    select(ReportDecision).where(
+                        ReportDecision.report_id.in_([r.id for r in rows]),
+                        ReportDecision.deleted_at.is_(None),
+                    )
+                )
+            }
+            return [self._view(r, decision=decisions.get(r.id)) for r in rows]
 
     def reports_of_visit(self, visit_id: str) -> list[ReportView]:
         with self.workspace.transaction() as session:
@@ -352,7 +373,13 @@ class ReportService:
         code = numbering.device_code(session)
         return f"{REPORT_PREFIX}-{code}-{numbering.next_in_sequence(session, 'report_number'):05d}"
 
-    def _view(self, row: ServiceReport, problems: tuple[str, ...] = ()) -> ReportView:
+    def _view(
+        self,
+        row: ServiceReport,
+        problems: tuple[str, ...] = (),
+        *,
+        decision: DecisionView | None = None,
+    ) -> ReportView:
         def path(sha: str | None) -> Path | None:
             if not sha:
                 return None
@@ -374,6 +401,7 @@ class ReportService:
             pdf_path=path(row.pdf_sha256),
             data_path=path(row.data_sha256),
             problems=problems,
+            decision=decision,
         )
 
     def _write_named_copies(self, view: ReportView) -> Path:

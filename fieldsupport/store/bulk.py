@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, MetaData, String, Table, insert
+from sqlalchemy import JSON, Column, Connection, Enum, MetaData, String, Table, insert
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -135,9 +135,15 @@ def bulk_load(session: Session, tables: Iterable[str]) -> Iterator[None]:
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
+    with indexes_suspended(session.connection(), tables):
+        yield
+
+
+@contextlib.contextmanager
+def indexes_suspended(connection: Connection, tables: Iterable[str]) -> Iterator[None]:
+    """:func:`bulk_load` on a Core connection of a SQLite database (the sync pull's)."""
     names = list(tables)
     marks = ",".join("?" for _ in names)
-    connection = session.connection()
     saved = connection.exec_driver_sql(
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
         f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type",

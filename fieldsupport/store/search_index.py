@@ -6,6 +6,7 @@ Triggers keep it current for ordinary writes; after a bulk load that suspended t
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 _REBUILD = """
@@ -33,7 +34,11 @@ WHERE deleted_at IS NULL AND status != 'archived'
 
 def rebuild(session: Session) -> None:
     """Recreate both indexes from their tables (in the caller's transaction)."""
-    connection = session.connection()
+    rebuild_on(session.connection())
+
+
+def rebuild_on(connection: Connection) -> None:
+    """:func:`rebuild` on a Core connection (the sync pull's)."""
     connection.exec_driver_sql("DELETE FROM case_search")
     connection.exec_driver_sql(_REBUILD)
     connection.exec_driver_sql("DELETE FROM knowledge_search")

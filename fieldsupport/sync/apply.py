@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,17 +42,62 @@ def local_write(engine: Engine) -> Iterator[Connection]:
             conn.commit()
 
 
-def _db_value(spec: wire.FieldSpec, value: Any) -> Any:
+def _datetime_text(value: Any) -> Any:
+    """A wire datetime as the workspace stores it (``store.bulk.utc_text``)."""
     if value is None:
         return None
-    kind = spec.kind
-    if kind == "datetime":
-        return utc_text(datetime.fromisoformat(value))
-    if kind == "json":
-        return json.dumps(value)
-    if kind == "bool":
-        return 1 if value else 0
-    return value
+    # the server sends UTC as isoformat() does; slicing it is 10x faster than parsing
+    # (a pull applies hundreds of thousands of them)
+    if value.endswith("+00:00") and value[10:11] == "T":
+        if len(value) == 25:  # 2026-03-02T09:00:00+00:00
+            return f"{value[:10]} {value[11:19]}.000000"
+        if len(value) == 32:  # 2026-03-02T09:00:00.123456+00:00
+            return f"{value[:10]} {value[11:26]}"
+    return utc_text(datetime.fromisoformat(value))
+
+
+def _json_text(value: Any) -> Any:
+    return None if value is None else json.dumps(value)
+
+
+def _bool_int(value: Any) -> Any:
+    return None if value is None else int(bool(value))
+
+
+_CONVERTERS = {"datetime": _datetime_text, "json": _json_text, "bool": _bool_int}
+
+
+@dataclass(frozen=True)
+class _Upsert:
+    """One record type's upsert statement and the columns whose values need converting."""
+
+    names: tuple[str, ...]
+    statement: str
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]  # (row index, converter)
+
+
+_upserts: dict[str, _Upsert] = {}
+
+
+def _upsert(rtype: wire.RecordType) -> _Upsert:
+    cached = _upserts.get(rtype.name)
+    if cached is not None:
+        return cached
+    names = tuple(rtype.fields)
+    columns = ["id", "version", *names]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[1:])
+    statement = (
+        f'INSERT INTO "{rtype.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))}) '
+        f"ON CONFLICT(id) DO UPDATE SET {updates}"
+    )
+    converted = tuple(
+        (index, _CONVERTERS[rtype.fields[name].kind])
+        for index, name in enumerate(names, start=2)
+        if rtype.fields[name].kind in _CONVERTERS
+    )
+    _upserts[rtype.name] = _Upsert(names, statement, converted)
+    return _upserts[rtype.name]
 
 
 def pending_fields(
@@ -78,14 +124,17 @@ def pending_fields(
     return out
 
 
-def apply_records(conn: Connection, records: list[dict[str, Any]]) -> int:
-    """Upsert the server's records; returns how many were written."""
+def apply_records(
+    conn: Connection, records: list[dict[str, Any]], *, nothing_pending: bool = False
+) -> int:
+    """Upsert the server's records; returns how many were written. ``nothing_pending``: the
+    caller knows the outbox holds no pending operation (the first load of a workspace)."""
     if not records:
         return 0
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:  # a page never repeats a record, a push answer might
         latest[(record["t"], record["id"])] = record
-    pending = pending_fields(conn, list(latest))
+    pending = {} if nothing_pending else pending_fields(conn, list(latest))
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (record_type, _id), record in latest.items():
         by_type[record_type].append(record)
@@ -107,32 +156,27 @@ def _apply_type(
     rows: list[dict[str, Any]],
     pending: dict[tuple[str, str], set[str]],
 ) -> int:
-    names = list(rtype.fields)
-    specs = [rtype.fields[n] for n in names]
-    columns = ["id", "version", *names]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[1:])
-    statement = (
-        f'INSERT INTO "{rtype.name}" ({quoted}) VALUES ({", ".join("?" * len(columns))}) '
-        f"ON CONFLICT(id) DO UPDATE SET {updates}"
-    )
-    local = _local_rows(
-        conn, rtype.name, [r["id"] for r in rows if (rtype.name, r["id"]) in pending]
+    upsert = _upsert(rtype)
+    names, converted = upsert.names, upsert.converted
+    local = (
+        _local_rows(conn, rtype.name, [r["id"] for r in rows if (rtype.name, r["id"]) in pending])
+        if pending
+        else {}
     )
     values = []
     for record in rows:
         data = record["d"]
-        row = [record["id"], record["v"]]
-        row.extend(_db_value(spec, data.get(name)) for name, spec in zip(names, specs, strict=True))
-        mine = pending.get((rtype.name, record["id"]))
+        row = [record["id"], record["v"], *[data.get(name) for name in names]]
+        for index, convert in converted:
+            row[index] = convert(row[index])
         current = local.get(record["id"])
-        if mine and current is not None:
+        if current is not None and (mine := pending[(rtype.name, record["id"])]):
             row[1] = current["version"]
             for index, name in enumerate(names, start=2):
                 if name in mine:
                     row[index] = current[name]
         values.append(tuple(row))
-    conn.exec_driver_sql(statement, values)
+    conn.exec_driver_sql(upsert.statement, values)
     return len(values)
 
 

@@ -112,7 +112,8 @@ def template() -> tuple[Path, dict[str, str]]:
     _seed_data(workspaces["bo"])
     network = FaultyNetwork(service, random.Random(0), FaultRates.none())
     for name in ("bo", *[a for a, _r, _t in ACCOUNTS if a != "bo"], "bo"):
-        SyncClient(workspaces[name], FaultyTransport(network, tokens[name], _no_crash)).run()
+        transport = FaultyTransport(network, tokens[name], _no_crash)
+        SyncClient(workspaces[name], transport, prefetch=False).run()
     for ws in workspaces.values():
         ws.close()
     service.engine.dispose()
@@ -242,7 +243,9 @@ def _sync(world: World, device: SimDevice, *, verify: bool = False) -> Any:
     transport = FaultyTransport(world.network, device.token, hook)
     try:
         with _device_clock(device):
-            return SyncClient(device.ws, transport, hook=hook, chunk_bytes=8192).run(verify=verify)
+            # requests strictly in turn (no prefetch): a seed replays the same run
+            client = SyncClient(device.ws, transport, hook=hook, chunk_bytes=8192, prefetch=False)
+            return client.run(verify=verify)
     except Crash:
         _restart(device)
     except SyncError:

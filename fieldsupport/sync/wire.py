@@ -37,6 +37,7 @@ SCOPE_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "measurements": (("visit_id", "visits"),),
     "signatures": (("visit_id", "visits"),),
     "service_reports": (("case_id", "cases"),),
+    "report_decisions": (("report_id", "service_reports"),),
     "case_solutions": (("case_id", "cases"),),
     "application_records": (("case_id", "cases"),),
     "application_parameter_values": (("application_record_id", "application_records"),),
@@ -56,6 +57,10 @@ SCOPE_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("solution_id", "custom_solutions"),
     ),
 }
+
+# Types only the server writes (through its back-office endpoints, docs/sync-protocol.md
+# section 13): devices receive them by pull; a pushed operation on them is refused.
+SERVER_WRITTEN = frozenset({"report_decisions"})
 
 # Columns holding a blob's SHA-256: the blob must be on the server before the record.
 BLOB_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -1,6 +1,7 @@
 """Applying a custom solution on site: planned values from the released version, actual
 values typed by the engineer (out of range flagged at once, a deviation reason asked for),
-each step done or skipped, and the outcome."""
+each step done or skipped (with the step's photo from the version, if it has one), process
+measurements and photos before and after, and the outcome."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -24,11 +27,15 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import ApplicationOutcome, MeasurementPhase, StepResultState
 from fieldsupport.services.applications import ApplicationService, ApplicationView
+from fieldsupport.services.photos import PhotoOwner, PhotoService
+from fieldsupport.ui.photo_gallery import PhotoGallery
+from fieldsupport.ui.step_photos import StepPhotoCell, step_photo_view
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, parse_number, touch_button
 
 OUT_OF_RANGE = QColor("#b3261e")
 PARAM_COLUMNS = ("Parameter", "Range", "Planned", "Actual", "Deviation reason")
-STEP_COLUMNS = ("#", "Step", "Result", "Note")
+STEP_COLUMNS = ("#", "Step", "Photo", "Result", "Note")
+STEP_PHOTO, STEP_RESULT, STEP_NOTE = 2, 3, 4
 
 
 def _range(low: float | None, high: float | None, unit: str | None) -> str:
@@ -42,23 +49,46 @@ def _range(low: float | None, high: float | None, unit: str | None) -> str:
     return ""
 
 
+def _fitted_height(table: QTableWidget) -> int:
+    """The height that shows every row and no empty space below them."""
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    header = table.horizontalHeader().sizeHint().height()  # before it is first shown too
+    return header + rows + 2 * table.frameWidth() + 2
+
+
 class ApplicationDialog(QDialog):
     #: the record changed (the case file reloads)
     changed = Signal()
 
     def __init__(
-        self, service: ApplicationService, record: ApplicationView, parent: QWidget | None = None
+        self,
+        service: ApplicationService,
+        record: ApplicationView,
+        parent: QWidget | None = None,
+        *,
+        photos: PhotoService | None = None,
+        review: bool = False,
     ) -> None:
+        """``review``: the advisor looking at a record that came back (its photos too are
+        to look at, not to change)."""
         super().__init__(parent)
         self._service = service
+        self._photos = photos or PhotoService(service.workspace)
         self.record = record
         self.setWindowTitle(
             self.tr("Apply {0} v{1}").format(record.solution_title, record.version_number)
         )
         self.setAccessibleName(self.tr("Application record"))
-        self.resize(900, 640)
+        self.resize(1000, 800)
         self.heading = QLabel(self)
         self.heading.setWordWrap(True)
+        # before/after photos of the record (also in the case's Photos tab and the report)
+        self.photos = PhotoGallery(self._photos, self, compact=True)
+        self.photos.setAccessibleName(self.tr("Photos before and after"))
+        self.photos.changed.connect(self.changed)
+        self.photos.show_owner(PhotoOwner(application_record_id=record.id))
+        self.photos.set_read_only(review)
+        self.step_photos: dict[str, StepPhotoCell] = {}
         self.parameters = QTableWidget(0, len(PARAM_COLUMNS), self)
         self.parameters.setAccessibleName(self.tr("Parameters: planned and actual"))
         self.parameters.setHorizontalHeaderLabels([self.tr(c) for c in PARAM_COLUMNS])
@@ -71,9 +101,10 @@ class ApplicationDialog(QDialog):
         self.steps.setHorizontalHeaderLabels([self.tr(c) for c in STEP_COLUMNS])
         self.steps.verticalHeader().setVisible(False)
         self.steps.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((36, 380, 130)):
+        for column, width in enumerate((36, 380, 64, 130)):
             self.steps.setColumnWidth(column, width)
         self.steps.setWordWrap(True)
+        self.steps.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.outcome = QComboBox(self)
         self.outcome.setAccessibleName(self.tr("Outcome"))
         self.outcome.setMinimumHeight(TOUCH_HEIGHT)
@@ -97,11 +128,12 @@ class ApplicationDialog(QDialog):
 
         self.process = QListWidget(self)
         self.process.setAccessibleName(self.tr("Process measurements"))
-        self.process.setMaximumHeight(80)
+        self.process.setMaximumHeight(140)  # the steps above need the room more
         self.m_phase = QComboBox(self)
         self.m_phase.setAccessibleName(self.tr("Measured"))
         for phase in (MeasurementPhase.BEFORE, MeasurementPhase.AFTER, MeasurementPhase.DURING):
-            self.m_phase.addItem(self.tr(phase.value), phase.value)
+            self.m_phase.addItem(self.tr(phase.value.capitalize()), phase.value)
+        self.m_phase.setMinimumHeight(TOUCH_HEIGHT)
         self.m_name = QLineEdit(self)
         self.m_value = QLineEdit(self)
         self.m_unit = QLineEdit(self)
@@ -115,24 +147,38 @@ class ApplicationDialog(QDialog):
             edit.setMinimumHeight(TOUCH_HEIGHT)
         self.m_add = touch_button(self.tr("Add measurement"), self)
         self.m_add.clicked.connect(self.add_measurement)
-        measure = QHBoxLayout()
-        for widget in (self.m_phase, self.m_name, self.m_value, self.m_unit, self.m_add):
-            measure.addWidget(widget)
+        # two short rows: the lower half of the dialog shares its width with the photos
+        measure = QGridLayout()
+        measure.addWidget(self.m_phase, 0, 0)
+        measure.addWidget(self.m_name, 0, 1, 1, 2)
+        measure.addWidget(self.m_value, 1, 0)
+        measure.addWidget(self.m_unit, 1, 1)
+        measure.addWidget(self.m_add, 1, 2)
+        measure.setColumnStretch(1, 1)
+        measure.setColumnStretch(2, 1)
 
         finish = QHBoxLayout()
         finish.addWidget(QLabel(self.tr("Outcome:"), self))
         finish.addWidget(self.outcome)
         finish.addWidget(self.outcome_notes, 1)
         finish.addWidget(self.complete_button)
+        measurements = QVBoxLayout()
+        measurements.addWidget(QLabel(self.tr("Process measurements before and after"), self))
+        measurements.addWidget(self.process, 1)
+        measurements.addLayout(measure)
+        photos = QVBoxLayout()
+        photos.addWidget(QLabel(self.tr("Photos before and after"), self))
+        photos.addWidget(self.photos, 1)
+        lower = QHBoxLayout()
+        lower.addLayout(measurements, 1)
+        lower.addLayout(photos, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(QLabel(self.tr("Parameters"), self))
         layout.addWidget(self.parameters, 1)
         layout.addWidget(QLabel(self.tr("Procedure"), self))
-        layout.addWidget(self.steps, 1)
-        layout.addWidget(QLabel(self.tr("Process measurements before and after"), self))
-        layout.addWidget(self.process)
-        layout.addLayout(measure)
+        layout.addWidget(self.steps, 2)
+        layout.addLayout(lower)
         layout.addLayout(finish)
         layout.addWidget(self.message)
         self._fill(record)
@@ -165,6 +211,8 @@ class ApplicationDialog(QDialog):
             reason = self.reason_edits.get(p.parameter_id) or QLineEdit(self)
             reason.setAccessibleName(self.tr("Deviation reason for {0}").format(p.name))
             reason.setText(p.deviation_reason or "")
+            reason.setCursorPosition(0)  # a long reason shows its beginning, not its end
+            reason.setToolTip(p.deviation_reason or "")
             reason.setReadOnly(done)
             reason.setPlaceholderText(self.tr("required: out of range") if p.out_of_range else "")
             if p.parameter_id not in self.actual_edits:
@@ -200,20 +248,29 @@ class ApplicationDialog(QDialog):
                 note.setAccessibleName(self.tr("Note on step {0}").format(s.position))
                 result.activated.connect(lambda _i, sid=s.step_id: self.save_step(sid))
                 note.editingFinished.connect(lambda sid=s.step_id: self.save_step(sid))
-                self.steps.setCellWidget(row, 2, result)
-                self.steps.setCellWidget(row, 3, note)
+                self.steps.setCellWidget(row, STEP_RESULT, result)
+                self.steps.setCellWidget(row, STEP_NOTE, note)
                 self.step_results[s.step_id], self.step_notes[s.step_id] = result, note
+                photo = StepPhotoCell(self.photos.loader, self._photos, self.steps)
+                photo.set_editable(False)  # the version's picture: the advisor's to change
+                photo.set_photo(s.photo_sha256)
+                photo.view.connect(lambda sid=s.step_id: self.view_step_photo(sid))
+                self.steps.setCellWidget(row, STEP_PHOTO, photo)
+                self.step_photos[s.step_id] = photo
             result.setCurrentIndex(max(result.findData(s.state.value if s.state else ""), 0))
             note.setText(s.note or "")
+            note.setCursorPosition(0)
+            note.setToolTip(s.note or "")
             result.setEnabled(not done)
             note.setReadOnly(done)
+        self.parameters.setMaximumHeight(_fitted_height(self.parameters))
+        self.steps.setColumnHidden(STEP_PHOTO, not any(s.photo_sha256 for s in record.steps))
         self.steps.resizeRowsToContents()
         self.process.clear()
         for m in self._service.process_measurements(record.id):
-            flag = "" if m.within_limits else self.tr("  (out of limits)")
-            self.process.addItem(
-                f"{self.tr(m.phase.value)}: {m.name} {m.value:g} {m.unit or ''}{flag}"
-            )
+            value = " ".join(p for p in (f"{m.value:g}", m.unit or "") if p)
+            flag = "" if m.within_limits else " " + self.tr("(out of limits)")
+            self.process.addItem(f"{self.tr(m.phase.value.capitalize())}: {m.name} {value}{flag}")
         for widget in (self.m_phase, self.m_name, self.m_value, self.m_unit, self.m_add):
             widget.setEnabled(not done)
         self.outcome.setEnabled(not done)
@@ -222,6 +279,16 @@ class ApplicationDialog(QDialog):
         if record.outcome is not None:
             self.outcome.setCurrentIndex(self.outcome.findData(record.outcome.value))
             self.outcome_notes.setText(record.outcome_notes or "")
+
+    def view_step_photo(self, step_id: str) -> None:
+        from fieldsupport.ui.photo_viewer import PhotoViewer
+
+        steps = [s for s in self.record.steps if s.photo_sha256]
+        views = [step_photo_view(s.photo_sha256 or "", s.title, s.position) for s in steps]
+        start = next((i for i, s in enumerate(steps) if s.step_id == step_id), 0)
+        if views:
+            self.viewer = PhotoViewer(self._photos, views, start, self)
+            self.viewer.open()
 
     # -- saving as the engineer goes ---------------------------------------------------------
     @Slot()

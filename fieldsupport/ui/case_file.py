@@ -139,6 +139,7 @@ class CaseFileView(QWidget):
         self.claims_tab.changed.connect(self.refresh)
         self.tabs.addTab(self.claims_tab, self.tr("Claims"))
         self.photos_tab = PhotoGallery(PhotoService(workspace), self)
+        self.photos_tab.changed.connect(self.refresh)  # the tab's count
         self.tabs.addTab(self.photos_tab, self.tr("Photos"))
         self.reports_tab = ReportsTab(
             ReportService(workspace, user_id=cases.user_id), SignatureService(workspace), self
@@ -377,6 +378,12 @@ class CaseFileView(QWidget):
         self.resolution.setText(escape(case.resolution or "—"))
 
     def _show_records(self, records: CaseRecords) -> None:
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.photos_tab),
+            self.tr("Photos ({0})").format(records.photo_count)
+            if records.photo_count
+            else self.tr("Photos"),
+        )
         self.tabs.setTabText(
             self.tabs.indexOf(self.reports_tab),
             self.tr("Reports ({0})").format(len(records.reports))

@@ -1,15 +1,21 @@
 """The case file's Claims tab (A2 cases): open a claim with its items, record the decision
-(approve with a remedy and get an RMA number, or reject with a reason), and move it on to
-completion."""
+(approve with a remedy and get an RMA number, or reject with a reason), move it on to
+completion, and attach the evidence photos of the chosen claim."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from html import escape
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
+    QLabel,
     QListWidget,
+    QScrollArea,
     QTableWidget,
     QVBoxLayout,
     QWidget,
@@ -18,10 +24,13 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import ClaimStatus, ClaimType
 from fieldsupport.services.claims import NEXT_STATUS, ClaimItemSpec, ClaimService, ClaimView
+from fieldsupport.services.photos import PhotoOwner, PhotoService
+from fieldsupport.ui.photo_gallery import PhotoGallery
 from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     InlineMessage,
     parse_number,
+    section_heading,
     touch_button,
     touch_line,
 )
@@ -32,15 +41,28 @@ ITEM_COLUMNS = ("Description", "Serial", "Lot", "Quantity")
 class ClaimsTab(QWidget):
     changed = Signal()
 
-    def __init__(self, claims: ClaimService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        claims: ClaimService,
+        parent: QWidget | None = None,
+        *,
+        photos: PhotoService | None = None,
+    ) -> None:
         super().__init__(parent)
         self._claims = claims
         self._case_id: str | None = None
         self.views: list[ClaimView] = []
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Claims of this case"))
-        self.list.setMaximumHeight(100)
+        self.list.setMaximumHeight(66)
         self.list.currentRowChanged.connect(self._chosen)
+        self.details = QLabel(self)
+        self.details.setAccessibleName(self.tr("The chosen claim"))
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.evidence = PhotoGallery(photos or PhotoService(claims.workspace), self, compact=True)
+        self.evidence.setAccessibleName(self.tr("Evidence photos"))
+        self.evidence.changed.connect(self.changed)
         # a new claim
         self.claim_type = QComboBox(self)
         self.claim_type.setAccessibleName(self.tr("Claim type"))
@@ -53,8 +75,12 @@ class ClaimsTab(QWidget):
         self.items.setAccessibleName(self.tr("Claimed items"))
         self.items.setHorizontalHeaderLabels([self.tr(c) for c in ITEM_COLUMNS])
         self.items.horizontalHeader().setStretchLastSection(True)
-        self.items.setColumnWidth(0, 260)
-        self.items.setMaximumHeight(130)
+        header = self.items.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 90), (2, 60), (3, 64)):
+            self.items.setColumnWidth(column, width)
+        self.items.setMinimumHeight(100)
         self.add_item = touch_button(self.tr("Add item"), self)
         self.add_item.clicked.connect(lambda: self.items.insertRow(self.items.rowCount()))
         self.open_button = touch_button(self.tr("Open claim"), self)
@@ -70,25 +96,48 @@ class ClaimsTab(QWidget):
         self.advance_button.clicked.connect(self.advance)
         self.message = InlineMessage(self)
 
-        new = QGridLayout()
-        new.addWidget(self.claim_type, 0, 0)
-        new.addWidget(self.reason, 0, 1, 1, 2)
-        new.addWidget(self.request, 1, 0, 1, 3)
-        new.addWidget(self.items, 2, 0, 1, 3)
-        new.addWidget(self.add_item, 3, 1)
-        new.addWidget(self.open_button, 3, 2)
-        decide = QHBoxLayout()
-        decide.addWidget(self.decision_reason, 2)
-        decide.addWidget(self.remedy, 2)
-        decide.addWidget(self.approve_button)
-        decide.addWidget(self.reject_button)
-        decide.addWidget(self.advance_button)
+        # left: the claims of the case, the chosen one's decision and evidence;
+        # right: a new claim. In a scroll area, so a small screen clips nothing.
+        decide = QGridLayout()
+        decide.addWidget(self.decision_reason, 0, 0, 1, 3)
+        decide.addWidget(self.remedy, 0, 3, 1, 3)
+        decide.addWidget(self.approve_button, 1, 0, 1, 2)
+        decide.addWidget(self.reject_button, 1, 2, 1, 2)
+        decide.addWidget(self.advance_button, 1, 4, 1, 2)
+        chosen = QVBoxLayout()
+        chosen.addWidget(section_heading(self.tr("Claims of this case"), self))
+        chosen.addWidget(self.list)
+        chosen.addWidget(self.details)
+        chosen.addLayout(decide)
+        chosen.addWidget(section_heading(self.tr("Evidence photos of the chosen claim"), self))
+        chosen.addWidget(self.evidence)
+        chosen.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_item)
+        buttons.addWidget(self.open_button)
+        new = QVBoxLayout()
+        new.addWidget(section_heading(self.tr("New claim"), self))
+        new.addWidget(self.claim_type)
+        new.addWidget(self.reason)
+        new.addWidget(self.request)
+        new.addWidget(self.items, 1)
+        new.addLayout(buttons)
+        columns = QHBoxLayout()
+        columns.addLayout(chosen, 3)
+        columns.addSpacing(12)
+        columns.addLayout(new, 2)
+        content = QWidget(self)
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(columns, 1)
+        inner.addWidget(self.message)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.list)
-        layout.addLayout(decide)
-        layout.addLayout(new)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
 
     def show_case(self, case_id: str) -> None:
         keep = self.list.currentRow() if case_id == self._case_id else -1
@@ -129,6 +178,26 @@ class ClaimsTab(QWidget):
             self.advance_button.setText(
                 self.tr("Mark {0}").format(following[0].value.replace("_", " "))
             )
+        else:
+            self.advance_button.setText(self.tr("Next step"))
+        self.details.setText(self._details(claim) if claim else "")
+        self.details.setVisible(claim is not None)
+        if claim is None:
+            self.evidence.show_nothing(self.tr("Open a claim (on the right) to add its evidence."))
+        else:  # the same claim again: listed again (photos may have changed elsewhere)
+            self.evidence.show_owner(PhotoOwner(claim_id=claim.id))
+
+    def _details(self, claim: ClaimView) -> str:
+        lines = [f"<b>{self.tr('Reason')}:</b> {escape(claim.reason)}"]
+        if claim.customer_request:
+            lines.append(f"<b>{self.tr('Customer asks for')}:</b> {escape(claim.customer_request)}")
+        if claim.decision is not None:
+            decision = self.tr(claim.decision.value.capitalize())
+            why = f" — {escape(claim.decision_reason)}" if claim.decision_reason else ""
+            lines.append(f"<b>{self.tr('Decision')}:</b> {decision}{why}")
+        if claim.remedy:
+            lines.append(f"<b>{self.tr('Remedy')}:</b> {escape(claim.remedy)}")
+        return "<br>".join(lines)
 
     def _run(self, call: object) -> bool:
         try:

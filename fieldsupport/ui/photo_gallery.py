@@ -13,24 +13,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QGuiApplication,
     QImage,
     QKeySequence,
-    QPainter,
-    QPaintEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QListView,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -48,9 +43,9 @@ from fieldsupport.services.photos import (
 )
 from fieldsupport.services.views import VisitView
 from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.photo_grid import FILE_FILTER, STRIP_EDGE, PhotoGridView
 from fieldsupport.ui.photo_import import (
     ImportSummaryDialog,
-    can_import,
     error_text,
     files_in,
     image_in,
@@ -60,69 +55,6 @@ from fieldsupport.ui.photo_import import (
 from fieldsupport.ui.photo_model import ICON_EDGE, PhotoListModel, ThumbnailLoader
 from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button, touch_line
 
-FILE_FILTER = "Photos (*.jpg *.jpeg *.png *.heic *.heif *.JPG *.JPEG *.PNG *.HEIC *.HEIF)"
-
-
-class PhotoGridView(QListView):
-    """Icon grid that takes dropped files and images, and says what to do when empty."""
-
-    dropped = Signal(list, object)  # paths, QImage or None
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setMovement(QListView.Movement.Static)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setUniformItemSizes(True)  # no per-row size queries: 5,000 photos open at once
-        self.setIconSize(QSize(ICON_EDGE, ICON_EDGE))
-        self.setGridSize(QSize(ICON_EDGE + 24, ICON_EDGE + 56))  # icon and two lines
-        self.setWordWrap(True)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.setSpacing(4)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(200)
-        self.setAcceptDrops(True)
-        self.viewport().setAcceptDrops(True)
-        self.setDragEnabled(False)
-        self.setDropIndicatorShown(False)
-        self.empty_text = ""
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if can_import(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if can_import(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        mime = event.mimeData()
-        paths = files_in(mime)
-        image = None if paths else image_in(mime)
-        if paths or image is not None:
-            event.acceptProposedAction()
-            self.dropped.emit(paths, image)
-        else:
-            event.ignore()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        model = self.model()
-        if self.empty_text and (model is None or model.rowCount() == 0):
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 24, -24, -24),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.empty_text,
-            )
-            painter.end()
-
 
 class PhotoGallery(QWidget):
     #: the photos were listed and shown (tests wait for it)
@@ -130,10 +62,17 @@ class PhotoGallery(QWidget):
     #: photos were added, deleted or restored (the owner's counts change)
     changed = Signal()
 
-    def __init__(self, service: PhotoService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: PhotoService, parent: QWidget | None = None, *, compact: bool = False
+    ) -> None:
+        """``compact``: a one-row strip with the everyday actions beside it, for the few
+        photos of one record inside its editor (claim evidence, before/after of an
+        application record, the photo of a recall action)."""
         super().__init__(parent)
         self.setAccessibleName(self.tr("Photos"))
         self.service = service
+        self.compact = compact
+        self.read_only = False
         self.jobs = JobRunner(self)
         self.owner: PhotoOwner | None = None
         self._case_id: str | None = None
@@ -146,15 +85,20 @@ class PhotoGallery(QWidget):
         self.camera_dialog: Any = None
         self.deleted_dialog: Any = None
 
-        self.loader = ThumbnailLoader(self.jobs, self)
+        self.loader = ThumbnailLoader(self.jobs, self, edge=STRIP_EDGE if compact else ICON_EDGE)
         self.model = PhotoListModel(self.loader, service.thumbnail_path, self)
         self.view = PhotoGridView(self)
         self.view.setAccessibleName(self.tr("Photo thumbnails"))
         self.view.setModel(self.model)
-        self.view.empty_text = self.tr(
-            "No photos yet. Add photos, take one with the camera, drop files here or paste "
-            "an image (Ctrl+V)."
+        self.empty_text = (
+            self.tr("No photos yet: add them, drop files here or paste an image (Ctrl+V).")
+            if compact
+            else self.tr(
+                "No photos yet. Add photos, take one with the camera, drop files here or paste "
+                "an image (Ctrl+V)."
+            )
         )
+        self.view.empty_text = self.empty_text
         self.view.dropped.connect(self.import_dropped)
         self.view.doubleClicked.connect(lambda _index: self.open_viewer())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -174,12 +118,6 @@ class PhotoGallery(QWidget):
         self.camera_note.hide()
         self.deleted_button = touch_button(self.tr("Deleted photos…"), self)
         self.deleted_button.clicked.connect(self.open_deleted)
-        top = QHBoxLayout()
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.add_button)
-        top.addWidget(self.camera_button)
-        top.addWidget(self.camera_note)
-        top.addWidget(self.deleted_button)
 
         self.caption = touch_line(self, self.tr("Caption"), self.tr("Caption of the photo"))
         self.caption.setMaxLength(CAPTION_LEN)
@@ -199,6 +137,33 @@ class PhotoGallery(QWidget):
         self.pair_button = self._action(self.tr("Pair before/after"), self.pair_selected)
         self.unmark_button = self._action(self.tr("Not before/after"), self.unmark_selected)
         self.delete_button = self._action(self.tr("Delete"), self.delete_selected)
+        self.message = InlineMessage(self)
+        self.undo_button = touch_button(self.tr("Undo delete"), self)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.undo_button.hide()
+        if compact:
+            self._lay_out_strip()
+        else:
+            self._lay_out_grid()
+
+        self.paste_shortcut = QShortcut(QKeySequence.StandardKey.Paste, self)
+        self.paste_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.paste_shortcut.activated.connect(self.paste)
+        self._camera_checked = False
+        self._selection_changed()
+
+    def _action(self, text: str, slot: Callable[[], None]) -> QPushButton:
+        button = touch_button(text, self)
+        button.clicked.connect(slot)
+        return button
+
+    def _lay_out_grid(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.add_button)
+        top.addWidget(self.camera_button)
+        top.addWidget(self.camera_note)
+        top.addWidget(self.deleted_button)
         caption_row = QHBoxLayout()
         caption_row.addWidget(self.caption, 1)
         caption_row.addWidget(self.caption_button)
@@ -216,15 +181,9 @@ class PhotoGallery(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.delete_button)
-
-        self.message = InlineMessage(self)
-        self.undo_button = touch_button(self.tr("Undo delete"), self)
-        self.undo_button.clicked.connect(self.undo_delete)
-        self.undo_button.hide()
         message_row = QHBoxLayout()
         message_row.addWidget(self.message, 1)
         message_row.addWidget(self.undo_button)
-
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
@@ -232,16 +191,44 @@ class PhotoGallery(QWidget):
         layout.addLayout(actions)
         layout.addLayout(message_row)
 
-        self.paste_shortcut = QShortcut(QKeySequence.StandardKey.Paste, self)
-        self.paste_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.paste_shortcut.activated.connect(self.paste)
-        self._camera_checked = False
-        self._selection_changed()
-
-    def _action(self, text: str, slot: Callable[[], None]) -> QPushButton:
-        button = touch_button(text, self)
-        button.clicked.connect(slot)
-        return button
+    def _lay_out_strip(self) -> None:
+        """The strip, and beside it the actions a record's few photos need; ordering,
+        pairing and the deleted list stay in the case's Photos tab (these photos are there
+        too)."""
+        self.view.make_strip()
+        for widget in (
+            self.filter,
+            self.earlier_button,
+            self.later_button,
+            self.pair_button,
+            self.unmark_button,
+            self.deleted_button,
+        ):
+            widget.hide()
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
+        for row, pair in enumerate(
+            (
+                (self.add_button, self.camera_button),
+                (self.view_button, self.annotate_button),
+                (self.before_button, self.after_button),
+                (self.delete_button, self.undo_button),
+            )
+        ):
+            for column, button in enumerate(pair):
+                buttons.addWidget(button, row, column)
+        strip = QHBoxLayout()
+        strip.addWidget(self.view, 1)
+        strip.addLayout(buttons)
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.caption, 1)
+        caption_row.addWidget(self.caption_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(strip)
+        layout.addLayout(caption_row)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
 
     # -- what is shown ----------------------------------------------------------------------
     def show_case(self, case_id: str, visits: list[VisitView]) -> None:
@@ -268,7 +255,59 @@ class PhotoGallery(QWidget):
         """The photos of one record (a claim, an application record ...)."""
         self._case_id = None
         self.filter.hide()
+        self._set_usable(True, self.empty_text)
         self._show(owner)
+
+    def show_nothing(self, reason: str) -> None:
+        """No record to attach photos to yet (a claim not chosen, an asset with nothing
+        recorded): an empty strip that says why, nothing to press."""
+        self._generation += 1  # a listing still on its way is not shown
+        self.loader.forget_pending()
+        self.owner = None
+        self._case_id = None
+        self._reselect = []
+        self.model.set_photos([])
+        self.message.clear_message()
+        self.undo_button.hide()
+        self._set_usable(False, reason)
+        self._selection_changed()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Photos to look at, not to change (an advisor reviewing what came back)."""
+        self.read_only = read_only
+        for widget in (
+            self.add_button,
+            self.annotate_button,
+            self.before_button,
+            self.after_button,
+            self.delete_button,
+            self.caption_button,
+            self.earlier_button,
+            self.later_button,
+            self.pair_button,
+            self.unmark_button,
+        ):
+            widget.setVisible(not read_only and not self._hidden_in_strip(widget))
+        self.caption.setReadOnly(read_only)
+        self.view.setAcceptDrops(not read_only)
+        self.view.viewport().setAcceptDrops(not read_only)
+        if read_only:
+            for widget in (self.camera_button, self.camera_note, self.undo_button):
+                widget.hide()
+        elif self._camera_checked:
+            self.check_camera()
+
+    def _hidden_in_strip(self, widget: QWidget) -> bool:
+        grid_only = (self.earlier_button, self.later_button, self.pair_button, self.unmark_button)
+        return self.compact and widget in grid_only
+
+    def _set_usable(self, usable: bool, empty_text: str) -> None:
+        self.view.empty_text = empty_text
+        self.view.setAcceptDrops(usable and not self.read_only)
+        self.view.viewport().setAcceptDrops(usable and not self.read_only)
+        self.add_button.setEnabled(usable)
+        self.camera_button.setEnabled(usable)
+        self.view.viewport().update()
 
     def _filter_changed(self, _index: int) -> None:
         if self._case_id is not None:
@@ -377,7 +416,7 @@ class PhotoGallery(QWidget):
     @Slot()
     def save_caption(self) -> None:
         photos = self.selected_photos()
-        if len(photos) != 1:
+        if len(photos) != 1 or self.read_only:
             return
         photo, text = photos[0], self.caption.text()
         self._edit(
@@ -486,7 +525,7 @@ class PhotoGallery(QWidget):
         self, paths: list[Path], image: QImage | None = None, *, cleanup: Sequence[Path] = ()
     ) -> None:
         owner = self.owner
-        if owner is None:
+        if owner is None or self.read_only:
             return
         self.message.clear_message()
         self.import_operation = start_import(
@@ -561,10 +600,10 @@ class PhotoGallery(QWidget):
         from fieldsupport.ui.photo_camera import camera_status
 
         available, note = camera_status()
-        self.camera_button.setVisible(available)
+        self.camera_button.setVisible(available and not self.read_only)
         self.camera_note.setText(note)
         self.camera_note.setToolTip(note)
-        self.camera_note.setVisible(not available)
+        self.camera_note.setVisible(not available and not self.compact and not self.read_only)
 
     def open_camera(self) -> None:
         from fieldsupport.ui.photo_camera import CameraDialog

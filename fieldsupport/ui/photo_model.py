@@ -51,15 +51,20 @@ class ThumbnailLoader(QObject):
 
     loaded = Signal(str)  # sha256
 
-    def __init__(self, jobs: JobRunner, parent: QObject | None = None) -> None:
+    def __init__(
+        self, jobs: JobRunner, parent: QObject | None = None, *, edge: int = ICON_EDGE
+    ) -> None:
+        """``edge``: the long edge thumbnails are read at (the view draws a pixmap at its
+        own size, so a strip of small icons needs small pixmaps)."""
         super().__init__(parent)
         self._jobs = jobs
+        self.edge = edge
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: OrderedDict[str, Path] = OrderedDict()
         self._failed: set[str] = set()
         self._busy = False
-        self.placeholder = _placeholder(QColor("#d9dde3"), "")
-        self.missing = _placeholder(QColor("#f1d3d0"), "?")
+        self.placeholder = _placeholder(QColor("#d9dde3"), "", edge)
+        self.missing = _placeholder(QColor("#f1d3d0"), "?", edge)
 
     def pixmap(self, sha256: str, path: Path) -> QPixmap | None:
         """The cached thumbnail, or None (then it is queued and ``loaded`` follows)."""
@@ -85,11 +90,13 @@ class ThumbnailLoader(QObject):
         while self._pending and len(batch) < BATCH:
             batch.append(self._pending.popitem(last=True))  # newest request first
 
+        edge = self.edge
+
         def job(task: TaskState) -> list[tuple[str, QImage]]:
             images = []
             for sha256, path in batch:
                 task.check()
-                images.append((sha256, _read_thumbnail(path, ICON_EDGE)))
+                images.append((sha256, _read_thumbnail(path, edge)))
             return images
 
         self._busy = True
@@ -116,13 +123,13 @@ class ThumbnailLoader(QObject):
         return self._busy or bool(self._pending)
 
 
-def _placeholder(colour: QColor, text: str) -> QPixmap:
-    pixmap = QPixmap(ICON_EDGE, ICON_EDGE * 3 // 4)
+def _placeholder(colour: QColor, text: str, edge: int) -> QPixmap:
+    pixmap = QPixmap(edge, edge * 3 // 4)
     pixmap.fill(colour)
     if text:
         painter = QPainter(pixmap)
         font = painter.font()
-        font.setPixelSize(ICON_EDGE // 4)
+        font.setPixelSize(edge // 4)
         painter.setFont(font)
         painter.setPen(QColor("#8a2a22"))
         painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text)

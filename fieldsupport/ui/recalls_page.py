@@ -1,5 +1,6 @@
 """Advisories and recall campaigns (A4): which assets at the customers' sites a campaign
-covers, what was done about each, progress at a glance; and a form for a new campaign."""
+covers, what was done about each (with a photo), progress at a glance; and a form for a new
+campaign."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from fieldsupport.models.enums import (
     RecallRequiredAction,
 )
 from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.photos import PhotoOwner, PhotoService
 from fieldsupport.services.recalls import (
     AffectedAsset,
     CampaignSpec,
@@ -39,7 +41,15 @@ from fieldsupport.services.recalls import (
     ScopeSpec,
 )
 from fieldsupport.ui.jobs import JobRunner
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
+from fieldsupport.ui.photo_gallery import PhotoGallery
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    align_form_labels,
+    format_time,
+    section_heading,
+    touch_button,
+)
 
 OVERDUE = QColor("#b3261e")
 DONE = QColor("#1f6f43")
@@ -49,11 +59,21 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _choice(value: str) -> str:
+    """An enum value as a choice in a list: "not_reachable" -> "Not reachable"."""
+    return _words(value).capitalize()
+
+
 class RecallsPage(QWidget):
     loaded = Signal()
 
     def __init__(
-        self, recalls: RecallService, catalog: CatalogService, parent: QWidget | None = None
+        self,
+        recalls: RecallService,
+        catalog: CatalogService,
+        parent: QWidget | None = None,
+        *,
+        photos: PhotoService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setAccessibleName(self.tr("Recalls and advisories"))
@@ -61,6 +81,7 @@ class RecallsPage(QWidget):
         self.jobs = JobRunner(self)
         self.campaigns: list[CampaignView] = []
         self._generation = 0
+        self._keep_asset: str | None = None
         self.assets: list[AffectedAsset] = []
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Campaigns"))
@@ -72,26 +93,36 @@ class RecallsPage(QWidget):
         self.progress = QLabel(self)
         self.progress.setAccessibleName(self.tr("Campaign progress"))
         self.progress.setWordWrap(True)
-        self.table = QTableWidget(0, 6, self)
+        self.table = QTableWidget(0, 7, self)
         self.table.setAccessibleName(self.tr("Affected assets"))
         self.table.setHorizontalHeaderLabels(
-            [self.tr(h) for h in ("Customer", "Site", "Product", "Serial / lot", "Status", "Done")]
+            [
+                self.tr(h)
+                for h in ("Customer", "Site", "Product", "Serial / lot", "Status", "Done", "Note")
+            ]
         )
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self._asset_chosen)
         self.taken = QComboBox(self)
         self.taken.setAccessibleName(self.tr("What was done"))
         self.taken.setMinimumHeight(TOUCH_HEIGHT)
         for value in RecallActionTaken:
-            self.taken.addItem(self.tr(_words(value.value)), value.value)
+            self.taken.addItem(self.tr(_choice(value.value)), value.value)
         self.note = QLineEdit(self)
         self.note.setAccessibleName(self.tr("Note"))
         self.note.setPlaceholderText(self.tr("Note"))
         self.note.setMinimumHeight(TOUCH_HEIGHT)
         self.record_button = touch_button(self.tr("Record for selected asset"), self)
         self.record_button.clicked.connect(self.record)
+        self.photo = PhotoGallery(photos or PhotoService(recalls.workspace), self, compact=True)
+        self.photo.setAccessibleName(self.tr("Photo of what was done"))
+        self.photo_heading = section_heading(
+            self.tr("Photo of what was done for the chosen asset"), self
+        )
         self.message = InlineMessage(self)
 
         left = QVBoxLayout()
@@ -106,11 +137,14 @@ class RecallsPage(QWidget):
         right.addWidget(self.table, 1)
         right.addLayout(record)
         right.addWidget(self.message)
+        right.addWidget(self.photo_heading)
+        right.addWidget(self.photo)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(left)
         layout.addLayout(right, 1)
         self._loaded = False
+        self._asset_chosen()
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
@@ -126,7 +160,7 @@ class RecallsPage(QWidget):
         for c in self.campaigns:
             due = self.tr(", due {0}").format(c.due_date.isoformat()) if c.due_date else ""
             self.list.addItem(
-                f"{c.code} — {c.title}\n{self.tr(_words(c.required_action.value))}{due}"
+                f"{c.code} — {c.title}\n{self.tr(_choice(c.required_action.value))}{due}"
             )
         self.list.blockSignals(False)
         self.list.setCurrentRow(keep if 0 <= keep < len(self.campaigns) else 0)
@@ -139,6 +173,7 @@ class RecallsPage(QWidget):
     def show_campaign(self) -> None:
         campaign = self.selected()
         self.table.setRowCount(0)
+        self.assets = []
         if campaign is None:
             self.progress.setText(self.tr("No campaign on this device."))
             self.loaded.emit()
@@ -164,7 +199,7 @@ class RecallsPage(QWidget):
         self.progress.setText(
             self.tr("<b>{0}</b> — {1}: {2} affected, {3} done, {4} open, {5} overdue").format(
                 campaign.code,
-                self.tr(_words(campaign.reason.value)),
+                self.tr(_choice(campaign.reason.value)),
                 progress.affected,  # type: ignore[attr-defined]
                 progress.done,  # type: ignore[attr-defined]
                 progress.open,  # type: ignore[attr-defined]
@@ -186,6 +221,7 @@ class RecallsPage(QWidget):
                 a.serial_number or a.lot_number or "",
                 status,
                 done,
+                a.note or "",
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -195,19 +231,43 @@ class RecallsPage(QWidget):
                     item.setForeground(QBrush(DONE))
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+        keep = [i for i, a in enumerate(assets) if a.asset_id == self._keep_asset]
+        if keep:
+            self.table.selectRow(keep[0])
+        self._asset_chosen()
         self.loaded.emit()
+
+    def selected_asset(self) -> AffectedAsset | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        row = min(rows) if rows else -1
+        return self.assets[row] if 0 <= row < len(self.assets) else None
+
+    @Slot()
+    def _asset_chosen(self) -> None:
+        """The photo strip follows the chosen asset: its recorded action's photos."""
+        asset = self.selected_asset()
+        self._keep_asset = asset.asset_id if asset else self._keep_asset
+        if asset is None:
+            self.photo.show_nothing(self.tr("Choose an asset in the list to see its photo."))
+        elif asset.action_id is None:
+            self.photo.show_nothing(
+                self.tr("Record what was done for this asset first, then add a photo of it.")
+            )
+        else:
+            self.photo.show_owner(PhotoOwner(recall_action_id=asset.action_id))
 
     @Slot()
     def record(self) -> None:
         campaign = self.selected()
-        row = self.table.currentRow()
-        if campaign is None or not 0 <= row < len(self.assets):
+        asset = self.selected_asset()
+        if campaign is None or asset is None:
             self.message.show_error(self.tr("Choose an asset in the list first."))
             return
+        self._keep_asset = asset.asset_id  # chosen again when the list comes back
         try:
             self._recalls.record_action(
                 campaign.id,
-                self.assets[row].asset_id,
+                asset.asset_id,
                 self.taken.currentData(),
                 note=self.note.text(),
             )
@@ -244,14 +304,15 @@ class CampaignDialog(QDialog):
         self.reason = QComboBox(self)
         self.reason.setAccessibleName(self.tr("Reason"))
         for value in CampaignReason:
-            self.reason.addItem(self.tr(_words(value.value)), value.value)
+            self.reason.addItem(self.tr(_choice(value.value)), value.value)
         self.action = QComboBox(self)
         self.action.setAccessibleName(self.tr("Required action"))
         for value in RecallRequiredAction:
-            self.action.addItem(self.tr(_words(value.value)), value.value)
+            self.action.addItem(self.tr(_choice(value.value)), value.value)
         self.due = QDateEdit(self)
         self.due.setAccessibleName(self.tr("Due date"))
         self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat("yyyy-MM-dd")  # as every date in the app
         self.due.setDate(QDate.currentDate().addMonths(1))
         self.scopes = QTableWidget(0, 4, self)
         self.scopes.setAccessibleName(self.tr("Affected products"))
@@ -273,6 +334,7 @@ class CampaignDialog(QDialog):
         ):
             widget.setMinimumHeight(TOUCH_HEIGHT)
             form.addRow(label, widget)
+        align_form_labels(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )

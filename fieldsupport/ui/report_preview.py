@@ -80,3 +80,49 @@ class ReportPreviewDialog(QDialog):
         # release the file so Windows lets the workspace move or delete it later
         self.document.close()
         super().done(result)
+
+
+class PdfPane(QWidget):
+    """A PDF shown inline beside other content (the back office's review), with the
+    preview dialog's zoom controls."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = QPdfDocument(self)
+        self.view = QPdfView(self)
+        self.view.setAccessibleName(self.tr("Report PDF"))
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.status = QLabel(self.tr("No report selected."), self)
+        zoom_in = touch_button(self.tr("Zoom in"), self)
+        zoom_out = touch_button(self.tr("Zoom out"), self)
+        fit = touch_button(self.tr("Fit width"), self)
+        zoom_in.clicked.connect(lambda: self._zoom(ZOOM_STEP))
+        zoom_out.clicked.connect(lambda: self._zoom(1 / ZOOM_STEP))
+        fit.clicked.connect(lambda: self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
+        bar = QHBoxLayout()
+        for button in (zoom_out, zoom_in, fit):
+            bar.addWidget(button)
+        bar.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+    def show_pdf(self, path: Path) -> bool:
+        self.document.close()
+        error = self.document.load(str(path))
+        if error != QPdfDocument.Error.None_:
+            self.status.setText(self.tr("The PDF could not be shown ({0}).").format(error.name))
+            return False
+        self.status.setText(self.tr("{0} pages").format(self.document.pageCount()))
+        return True
+
+    def clear(self, text: str = "") -> None:
+        self.document.close()
+        self.status.setText(text or self.tr("No report selected."))
+
+    def _zoom(self, factor: float) -> None:
+        self.view.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.view.setZoomFactor(max(0.25, min(self.view.zoomFactor() * factor, 6.0)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.models.enums import ReportStatus
+from fieldsupport.models.enums import ReportDecisionKind, ReportStatus
 from fieldsupport.services.reports import ReportService, ReportView
 from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.views import VisitView
@@ -33,7 +33,7 @@ from fieldsupport.ui.report_finalize import FinalizeDialog, FinalizeInput
 from fieldsupport.ui.report_preview import ReportPreviewDialog
 from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button
 
-COLUMNS = ("Report", "Revision", "Status", "Visit", "Made", "Signed by")
+COLUMNS = ("Report", "Revision", "Status", "Visit", "Made", "Signed by", "Back office")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,17 @@ class _Shown:
     case_id: str
     visits: tuple[VisitView, ...]
     signer_hint: str
+
+
+def decision_label(report: ReportView) -> str:
+    """What the back office decided, for the engineer (empty: not decided or not synced)."""
+    decision = report.decision
+    if decision is None:
+        return ""
+    when = format_time(decision.decided_at)
+    if decision.decision is ReportDecisionKind.RETURNED:
+        return f"Returned by {decision.decided_by}, {when}: {decision.reason or ''}"
+    return f"Accepted by {decision.decided_by}, {when}"
 
 
 def _visit_label(visit: VisitView) -> str:
@@ -149,9 +160,15 @@ class ReportsTab(QWidget):
                 visit_labels.get(r.visit_id, ""),
                 format_time(r.generated_at),
                 r.signed_by or "",
+                decision_label(r),
             )
             for column, text in enumerate(cells):
-                self.table.setItem(i, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if column == len(cells) - 1 and text:
+                    item.setToolTip(text)
+                    if r.decision and r.decision.decision is ReportDecisionKind.RETURNED:
+                        item.setForeground(Qt.GlobalColor.darkRed)
+                self.table.setItem(i, column, item)
         self.table.resizeColumnsToContents()
         if select_id is not None:
             for i, r in enumerate(self._rows):
@@ -171,6 +188,31 @@ class ReportsTab(QWidget):
         for button in (self.preview_button, self.open_button, self.save_button):
             button.setEnabled(report is not None)
         self.finalize_button.setEnabled(report is not None and report.status is ReportStatus.DRAFT)
+        if report is not None:
+            self._say_decision(report)
+
+    def _say_decision(self, report: ReportView) -> None:
+        """A returned revision tells the engineer why and what to do next."""
+        decision = report.decision
+        if decision is None or decision.decision is not ReportDecisionKind.RETURNED:
+            return
+        later = [
+            r.revision
+            for r in self._rows
+            if r.report_number == report.report_number and r.revision > report.revision
+        ]
+        what_next = (
+            self.tr("Revision {0} replaces it.").format(max(later))
+            if later
+            else self.tr("Correct the visit and create the report again (revision {0}).").format(
+                report.revision + 1
+            )
+        )
+        self.message.show_error(
+            self.tr("{0} revision {1} was returned by the back office: {2} {3}").format(
+                report.report_number, report.revision, decision.reason or "", what_next
+            )
+        )
 
     # -- creating --------------------------------------------------------------------------
     @Slot()

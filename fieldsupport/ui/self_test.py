@@ -149,6 +149,54 @@ def _check_report(root: Path) -> str:
     return f"{report.report_number}: {pages} page(s), read back through Qt PDF"
 
 
+def _check_camera(_root: Path) -> str:
+    """Qt Multimedia and its ffmpeg backend load (the camera action is hidden without them),
+    and the objects the camera dialog builds can be made; no camera is switched on."""
+    from PySide6.QtCore import QLoggingCategory
+
+    from fieldsupport.ui.app import make_application
+    from fieldsupport.ui.photo_camera import camera_status
+
+    make_application()
+    # the backend lists each optional system library it did not find (PipeWire, VA-API)
+    QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
+    try:
+        from PySide6.QtMultimedia import QImageCapture, QMediaCaptureSession
+        from PySide6.QtMultimediaWidgets import QVideoWidget
+    except ImportError as exc:
+        raise RuntimeError(f"Qt Multimedia does not load: {exc}") from exc
+    if QImageCapture.FileFormat.JPEG not in QImageCapture.supportedFormats():
+        raise RuntimeError("Qt Multimedia has no backend that saves JPEG photos (ffmpeg plugin)")
+    session = QMediaCaptureSession()
+    capture = QImageCapture()
+    preview = QVideoWidget()
+    session.setImageCapture(capture)
+    session.setVideoOutput(preview)
+    usable, _reason = camera_status()
+    preview.deleteLater()
+    return "backend loaded, " + ("a camera is connected" if usable else "no camera connected")
+
+
+def _check_embedded_server(root: Path) -> str:
+    """The demo's embedded central server (FastAPI on uvicorn, SQLite) starts on loopback
+    and answers, as ``fieldsupport --demo`` needs it."""
+    import httpx
+
+    from fieldsupport.central.server import BackgroundServer, open_service
+
+    folder = root / "central"
+    service = open_service(f"sqlite:///{folder / 'central.db'}", folder / "blobs")
+    try:
+        # trust_env=False: a proxy configured for the internet must not see loopback
+        with BackgroundServer(service) as server, httpx.Client(trust_env=False) as client:
+            response = client.get(f"{server.url}/v1/meta", timeout=10)
+        if response.status_code != 200 or response.json().get("version") != __version__:
+            raise RuntimeError(f"/v1/meta answered {response.status_code}: {response.text}")
+    finally:
+        service.engine.dispose()
+    return f"served /v1/meta on {server.url}"
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("resources", _check_resources),
     ("workspace", _check_workspace),
@@ -156,6 +204,8 @@ CHECKS: list[tuple[str, Check]] = [
     ("photo import", _check_photo),
     ("main window", _check_window),
     ("service report", _check_report),
+    ("camera support", _check_camera),
+    ("embedded server", _check_embedded_server),
 ]
 
 

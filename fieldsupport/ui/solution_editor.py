@@ -1,16 +1,19 @@
 """Authoring a custom solution version (technical advisor): what it is for, the procedure
-steps, the parameters with their target ranges, materials and safety notes. Released
-versions open read-only; changing one means a new version."""
+steps (each with an optional photo), the parameters with their target ranges, materials and
+safety notes. Released versions open read-only; changing one means a new version."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QTableWidget,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldsupport.errors import FieldSupportError
+from fieldsupport.services.photos import PhotoService
 from fieldsupport.services.solutions import (
     ParameterSpec,
     SolutionDraft,
@@ -27,16 +31,26 @@ from fieldsupport.services.solutions import (
     SolutionView,
     StepSpec,
 )
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.photo_model import ThumbnailLoader
+from fieldsupport.ui.step_photos import (
+    StepPhotoCell,
+    choose_photo_file,
+    import_step_photo,
+    step_photo_view,
+)
 from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     BoundedTextEdit,
     InlineMessage,
+    align_form_labels,
     parse_number,
     touch_button,
 )
 
 PARAMETER_COLUMNS = ("Name", "Unit", "Target", "Min", "Max")
-STEP_COLUMNS = ("Step", "Instructions")
+STEP_COLUMNS = ("Step", "Instructions", "Photo")
+PHOTO_COLUMN = 2
 
 
 def _table(parent: QWidget, name: str, headers: tuple[str, ...]) -> QTableWidget:
@@ -57,15 +71,21 @@ class SolutionEditor(QDialog):
         products: list[tuple[str, str]],
         solution: SolutionView | None = None,
         parent: QWidget | None = None,
+        *,
+        photos: PhotoService | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self._photos = photos or PhotoService(service.workspace)
+        self.jobs = JobRunner(self)
+        self.loader = ThumbnailLoader(self.jobs, self)
         self.solution = solution
         read_only = solution is not None and not solution.editable
+        self.read_only = read_only
         version = f" v{solution.version_number}" if solution else ""
         self.setWindowTitle(self.tr("Custom solution") + version)
         self.setAccessibleName(self.tr("Custom solution editor"))
-        self.resize(860, 700)
+        self.resize(900, 780)
         self.title = QLineEdit(self)
         self.title.setAccessibleName(self.tr("Solution title"))
         self.product = QComboBox(self)
@@ -77,17 +97,23 @@ class SolutionEditor(QDialog):
         self.process.setAccessibleName(self.tr("Target customer process"))
         self.description = BoundedTextEdit(self)
         self.description.setAccessibleName(self.tr("Description"))
-        self.description.setMaximumHeight(70)
+        self.description.setMaximumHeight(56)
         self.materials = QLineEdit(self)
         self.materials.setAccessibleName(self.tr("Materials"))
         self.safety = QLineEdit(self)
         self.safety.setAccessibleName(self.tr("Safety notes"))
         self.steps = _table(self, self.tr("Procedure steps"), STEP_COLUMNS)
         self.steps.setColumnWidth(0, 240)
+        header = self.steps.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.steps.setColumnWidth(PHOTO_COLUMN, 130)
+        self.steps.verticalHeader().setDefaultSectionSize(TOUCH_HEIGHT + 16)  # thumbnails
+        self.steps.setWordWrap(True)
         self.parameters = _table(self, self.tr("Parameters"), PARAMETER_COLUMNS)
         self.parameters.setColumnWidth(0, 240)
         self.add_step = touch_button(self.tr("Add step"), self)
-        self.add_step.clicked.connect(lambda: self._add_row(self.steps))
+        self.add_step.clicked.connect(lambda: self._add_step_row(None))
         self.add_parameter = touch_button(self.tr("Add parameter"), self)
         self.add_parameter.clicked.connect(lambda: self._add_row(self.parameters))
         self.remove_button = touch_button(self.tr("Remove selected row"), self)
@@ -103,6 +129,7 @@ class SolutionEditor(QDialog):
         form.addRow(self.tr("Description"), self.description)
         form.addRow(self.tr("Materials"), self.materials)
         form.addRow(self.tr("Safety notes"), self.safety)
+        align_form_labels(form)
         rows = QHBoxLayout()
         rows.addWidget(self.add_step)
         rows.addWidget(self.add_parameter)
@@ -126,9 +153,9 @@ class SolutionEditor(QDialog):
             layout.addWidget(note)
         layout.addLayout(form)
         layout.addWidget(QLabel(self.tr("Procedure"), self))
-        layout.addWidget(self.steps, 1)
+        layout.addWidget(self.steps, 3)
         layout.addWidget(QLabel(self.tr("Parameters and target ranges"), self))
-        layout.addWidget(self.parameters, 1)
+        layout.addWidget(self.parameters, 2)
         layout.addLayout(rows)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
@@ -157,13 +184,37 @@ class SolutionEditor(QDialog):
         self.materials.setText(solution.materials or "")
         self.safety.setText(solution.safety_notes or "")
         for step in solution.steps:
-            self._add_row(self.steps, [step.title, step.instructions or ""])
+            self._add_step_row(step.title, step.instructions or "", step.photo_sha256)
         for p in solution.parameters:
             values = [p.target, p.min_value, p.max_value]
             self._add_row(
                 self.parameters,
                 [p.name, p.unit or ""] + ["" if v is None else f"{v:g}" for v in values],
             )
+
+    def _add_step_row(
+        self, title: str | None, instructions: str = "", photo_sha256: str | None = None
+    ) -> StepPhotoCell:
+        """A step row; ``title`` None: a new empty row, with the cursor in it."""
+        self._add_row(self.steps, None if title is None else [title, instructions, ""])
+        cell = StepPhotoCell(self.loader, self._photos, self.steps)
+        cell.set_photo(photo_sha256)
+        cell.set_editable(not self.read_only)
+        cell.choose.connect(lambda: self.choose_step_photo(cell))
+        cell.view.connect(lambda: self.view_step_photo(cell))
+        item = self.steps.item(self.steps.rowCount() - 1, PHOTO_COLUMN)
+        if item is not None:
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # the cell's buttons edit it, not typing
+        self.steps.setCellWidget(self.steps.rowCount() - 1, PHOTO_COLUMN, cell)
+        return cell
+
+    def step_cells(self) -> list[StepPhotoCell]:
+        cells = []
+        for row in range(self.steps.rowCount()):
+            cell = self.steps.cellWidget(row, PHOTO_COLUMN)
+            assert isinstance(cell, StepPhotoCell)
+            cells.append(cell)
+        return cells
 
     @staticmethod
     def _add_row(table: QTableWidget, cells: list[str] | None = None) -> None:
@@ -189,10 +240,11 @@ class SolutionEditor(QDialog):
 
     def draft(self) -> SolutionDraft:
         """What the form says; numbers are checked here, the rules by the service."""
+        photos = [cell.sha256 for cell in self.step_cells()]
         steps = [
-            StepSpec(self._cell(self.steps, r, 0), self._cell(self.steps, r, 1) or None)
+            StepSpec(self._cell(self.steps, r, 0), self._cell(self.steps, r, 1) or None, photos[r])
             for r in range(self.steps.rowCount())
-            if self._cell(self.steps, r, 0) or self._cell(self.steps, r, 1)
+            if self._cell(self.steps, r, 0) or self._cell(self.steps, r, 1) or photos[r]
         ]
         parameters = []
         for r in range(self.parameters.rowCount()):
@@ -219,13 +271,19 @@ class SolutionEditor(QDialog):
             parameters=parameters,
         )
 
-    @Slot()
-    def save(self) -> None:
+    def _store(self) -> bool:
+        """Save what the form says (a new solution is created); False, with the reason
+        shown, when something in it is refused."""
+        if any(cell.busy for cell in self.step_cells()):
+            self.message.show_error(
+                self.tr("A step's photo is still being added: save when it shows.")
+            )
+            return False
         try:
             draft = self.draft()
         except ValueError as exc:
             self.message.show_error(str(exc))
-            return
+            return False
         try:
             if self.solution is None:
                 self.solution = self._service.create(draft)
@@ -233,6 +291,55 @@ class SolutionEditor(QDialog):
                 self.solution = self._service.update(self.solution.id, draft)
         except FieldSupportError as exc:
             self.message.show_error(str(exc))
-            return
+            return False
         self.saved.emit(self.solution.id)
-        self.accept()
+        return True
+
+    @Slot()
+    def save(self) -> None:
+        if self._store():
+            self.accept()
+
+    # -- step photos ------------------------------------------------------------------------
+    def choose_step_photo(self, cell: StepPhotoCell) -> None:
+        if self.read_only:
+            return
+        if self.solution is None:
+            # a photo belongs to a solution version: a new one is saved as a draft first
+            if not self._store():
+                return
+            self.message.show_info(self.tr("Saved as a draft, so the photo can belong to it."))
+        self.photo_dialog = choose_photo_file(self, lambda path: self.add_step_photo(cell, path))
+
+    def add_step_photo(self, cell: StepPhotoCell, path: Path) -> None:
+        """Import ``path`` for the solution and put it on the step (kept on Save)."""
+        solution = self.solution
+        if solution is None or self.read_only:
+            return
+        cell.set_busy()
+
+        def done(sha256: str) -> None:
+            cell.set_photo(sha256)
+            self.message.show_info(self.tr("Photo added to the step. Save to keep it."))
+
+        def failed(error: BaseException) -> None:
+            cell.set_photo(cell.sha256)
+            self.message.show_error(str(error))
+
+        self.photo_operation = import_step_photo(
+            self.jobs, self._photos, solution.id, path, done, failed
+        )
+
+    def view_step_photo(self, cell: StepPhotoCell) -> None:
+        from fieldsupport.ui.photo_viewer import PhotoViewer
+
+        views, start = [], 0
+        for row, other in enumerate(self.step_cells()):
+            if other.sha256 is None:
+                continue
+            if other is cell:
+                start = len(views)
+            views.append(step_photo_view(other.sha256, self._cell(self.steps, row, 0), row + 1))
+        if views:
+            self.viewer = PhotoViewer(self._photos, views, start, self)
+            self.viewer.open()

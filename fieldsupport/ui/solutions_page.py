@@ -21,6 +21,7 @@ from fieldsupport.models.enums import SolutionStatus
 from fieldsupport.services.applications import ApplicationService, ApplicationView
 from fieldsupport.services.catalog import CatalogService, SolutionRow
 from fieldsupport.services.solutions import SolutionService
+from fieldsupport.ui.application_dialog import ApplicationDialog
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.solution_editor import SolutionEditor
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
@@ -95,6 +96,10 @@ class SolutionsPage(QWidget):
         self.review_comment.setMinimumHeight(TOUCH_HEIGHT)
         self.review_button = touch_button(self.tr("Mark reviewed"), self)
         self.review_button.clicked.connect(self.mark_reviewed)
+        # the record itself, its values, steps, measurements and photos
+        self.open_record_button = touch_button(self.tr("Open record"), self)
+        self.open_record_button.clicked.connect(lambda: self.open_record())
+        self.review_table.cellActivated.connect(lambda row, _c: self.open_record(row))
 
         buttons = QHBoxLayout()
         for widget in (self.new_button, self.edit_button, self.version_button):
@@ -110,6 +115,7 @@ class SolutionsPage(QWidget):
         top_layout.addLayout(buttons)
         bottom = QWidget(self)
         review = QHBoxLayout()
+        review.addWidget(self.open_record_button)
         review.addWidget(self.review_comment, 1)
         review.addWidget(self.review_button)
         bottom_layout = QVBoxLayout(bottom)
@@ -206,6 +212,17 @@ class SolutionsPage(QWidget):
         }
         for status, button in self.move_buttons.items():
             button.setEnabled(row is not None and status in allowed[row.status])
+
+    def open_record(self, row: int | None = None) -> ApplicationDialog | None:
+        """The chosen application record as the engineer left it, photos included."""
+        row = self.review_table.currentRow() if row is None else row
+        if not 0 <= row < len(self.reviews):
+            self.message.show_error(self.tr("Choose an application record in the list first."))
+            return None
+        dialog = ApplicationDialog(self._applications, self.reviews[row], self, review=True)
+        dialog.open()
+        self.record_dialog = dialog
+        return dialog
 
     def open_editor(self, *, new: bool = False) -> SolutionEditor:
         row = None if new else self.selected()

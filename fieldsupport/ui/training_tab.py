@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -33,6 +34,7 @@ from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     InlineMessage,
     format_time,
+    section_heading,
     touch_button,
     touch_line,
 )
@@ -80,7 +82,13 @@ class TrainingTab(QWidget):
             [self.tr(h) for h in ("Name", "Role", "Company", "Signed off", "Assessment")]
         )
         self.attendees.verticalHeader().setVisible(False)
-        self.attendees.horizontalHeader().setStretchLastSection(True)
+        self.attendees.verticalHeader().setDefaultSectionSize(TOUCH_HEIGHT + 4)
+        # the name gets the room; the controls get what they need
+        header = self.attendees.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 170), (2, 150), (3, 130), (4, 150)):
+            self.attendees.setColumnWidth(column, width)
         self.attendees.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.name = touch_line(self, self.tr("Attendee name"))
         self.role = touch_line(self, self.tr("Attendee role"))
@@ -106,8 +114,11 @@ class TrainingTab(QWidget):
         add.addWidget(self.contacts, 2)
         add.addWidget(self.pick_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(section_heading(self.tr("Training sessions of this case"), self))
         layout.addWidget(self.sessions)
+        layout.addWidget(section_heading(self.tr("New session"), self))
         layout.addLayout(form)
+        layout.addWidget(section_heading(self.tr("Attendance list of the chosen session"), self))
         layout.addWidget(self.attendees, 1)
         layout.addLayout(add)
         layout.addWidget(self.message)
@@ -176,7 +187,7 @@ class TrainingTab(QWidget):
             result = QComboBox(self)
             result.setAccessibleName(self.tr("Assessment of {0}").format(a.name))
             for value in AssessmentResult:
-                result.addItem(self.tr(value.value.replace("_", " ")), value.value)
+                result.addItem(self.tr(value.value.replace("_", " ").capitalize()), value.value)
             result.setCurrentIndex(result.findData(a.assessment.value))
             result.activated.connect(lambda _i, aid=a.id, box=result: self._assess(aid, box))
             self.attendees.setCellWidget(row, 4, result)

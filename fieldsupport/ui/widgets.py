@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from fieldsupport.services.validation import TEXT_LEN
 
@@ -119,3 +126,21 @@ def format_clock(seconds: int) -> str:
     hours, rest = divmod(max(seconds, 0), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
+
+def align_form_labels(form: QFormLayout) -> None:
+    """Labels level with the middle of touch-sized fields (a form's labels sit at the top of
+    their row otherwise, above the middle of a 34 px field), and at the top of taller ones."""
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        label = item.widget() if item is not None else None
+        if isinstance(label, QLabel):
+            label.setMinimumHeight(TOUCH_HEIGHT)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+def section_heading(text: str, parent: QWidget) -> QLabel:
+    """The bold title of one part of a page ("New claim", "Attendance list ...")."""
+    label = QLabel(text, parent)
+    label.setStyleSheet("font-weight: 600;")
+    return label

@@ -16,13 +16,19 @@ ln -s /opt/fieldsupport/fieldsupport "$STAGE/usr/bin/fieldsupport"
 cp "$ROOT/installer/linux/fieldsupport.desktop" "$STAGE/usr/share/applications/"
 cp "$ROOT/resources/icons/fieldsupport.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps/"
 SIZE_KB="$(du -sk "$STAGE/opt" | cut -f1)"
+# The C library comes from the system: require the newest glibc symbol version any bundled
+# binary uses (the build machine's), so dpkg refuses an older system instead of the app
+# failing to start. OpenGL/EGL, libxcb and the Wayland client libraries also come from the
+# system (PyInstaller leaves them out; installer/bundle_checks.py FROM_THE_SYSTEM).
+GLIBC="$(find "$STAGE/opt" -type f \( -name '*.so*' -o -name fieldsupport \) -exec objdump -T {} + \
+  2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 | cut -d_ -f2)"
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: fieldsupport
 Version: ${VERSION}
 Architecture: ${ARCH}
 Maintainer: FieldSupport <support@fieldsupport.example>
 Installed-Size: ${SIZE_KB}
-Depends: libc6, libxcb-cursor0, libxkbcommon-x11-0, libegl1, libfontconfig1
+Depends: libc6 (>= ${GLIBC}), libgl1, libegl1, libxcb1, libfontconfig1, libwayland-client0, libwayland-cursor0, libwayland-egl1
 Section: misc
 Priority: optional
 Description: offline-first field technical support

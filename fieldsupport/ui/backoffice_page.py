@@ -1,0 +1,392 @@
+"""The back office's page: the central server's inbox of submitted service reports (PDF and
+structured data side by side, accept or return with a reason, export for the ERP), claims
+awaiting a decision and recall campaign progress across all engineers.
+
+Shown only when the workspace's sync account is back office or admin. Every server call and
+every read runs in a worker; the page only shows results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldsupport.reports.export import ExportResult
+from fieldsupport.services.backoffice import BackOfficeService, ReportFiles
+from fieldsupport.sync.backoffice import DecisionRefused, Inbox, InboxRow
+from fieldsupport.tasks import TaskState
+from fieldsupport.ui.backoffice_follow_up import CampaignProgressPanel, ClaimsAwaitingPanel
+from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.operations import Operation
+from fieldsupport.ui.report_preview import PdfPane
+from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button, touch_line
+
+STATES = (("pending", "Awaiting decision"), ("decided", "Decided"), ("all", "All"))
+COLUMNS = ("Report", "Rev.", "Case", "Customer", "Engineer", "Date", "Status", "Decision")
+PROBLEM_COLOR = "#b3261e"
+# the report document's sections in reading order (the rest follow alphabetically)
+SECTION_ORDER = (
+    "report",
+    "case",
+    "customer",
+    "site",
+    "contact",
+    "asset",
+    "visit",
+    "parts",
+    "measurements",
+    "applications",
+    "training",
+    "photos",
+    "signature",
+    "satisfaction",
+    "pdf",
+    "problems",
+)
+EXPANDED_SECTIONS = ("report", "case", "customer", "visit", "parts")
+# the field that names an entry of a list (parts, measurements, timeline, ...)
+ENTRY_TITLES = ("part_number", "name", "title", "topic", "solution_title", "what", "caption")
+
+
+def decision_text(row: InboxRow) -> str:
+    if row.decision is not None:
+        d = row.decision
+        what = "Accepted" if d.decision == "accepted" else "Returned"
+        text = f"{what} by {d.decided_by}, {format_time(d.decided_at)}"
+        return f"{text}: {d.reason}" if d.reason else text
+    if row.problems:
+        return "Problem: " + " ".join(row.problems)
+    return "Awaiting decision"
+
+
+class BackOfficePage(QWidget):
+    def __init__(self, service: BackOfficeService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Back office"))
+        self.service = service
+        self.jobs = JobRunner(self)
+        self.rows: list[InboxRow] = []
+        self.files: ReportFiles | None = None
+        self._shown_id: str | None = None
+        self._fetching: Operation | None = None
+        self._fetch_next: InboxRow | None = None
+        self._loaded = False
+
+        self.state = QComboBox(self)
+        self.state.setAccessibleName(self.tr("Show reports"))
+        for value, label in STATES:
+            self.state.addItem(self.tr(label), value)
+        self.state.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.refresh_button = touch_button(self.tr("Refresh"), self)
+        self.refresh_button.clicked.connect(self.refresh_all)
+        self.export_button = touch_button(self.tr("Export accepted…"), self)
+        self.export_button.clicked.connect(self._export_clicked)
+        self.count_label = QLabel(self)
+        self.count_label.setAccessibleName(self.tr("Reports awaiting a decision"))
+
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setAccessibleName(self.tr("Report inbox"))
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+
+        self.pdf = PdfPane(self)
+        self.data = QTreeWidget(self)
+        self.data.setAccessibleName(self.tr("Structured data of the report"))
+        self.data.setHeaderLabels([self.tr("Field"), self.tr("Value")])
+        self.data.setColumnWidth(0, 190)
+        self.problems = QLabel(self)
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(f"color: {PROBLEM_COLOR}; font-weight: 600;")
+        self.reason = touch_line(self, self.tr("Reason for returning"))
+        self.accept_button = touch_button(self.tr("Accept"), self)
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.return_button = touch_button(self.tr("Return to engineer"), self)
+        self.return_button.clicked.connect(self.return_selected)
+        self.message = InlineMessage(self)
+
+        review = QSplitter(Qt.Orientation.Horizontal, self)
+        review.addWidget(self.pdf)
+        review.addWidget(self.data)
+        review.setSizes([520, 380])
+        decide = QHBoxLayout()
+        decide.addWidget(self.reason, 1)
+        decide.addWidget(self.accept_button)
+        decide.addWidget(self.return_button)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(review, 1)
+        right_layout.addWidget(self.problems)
+        right_layout.addLayout(decide)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([220, 560])
+
+        self.claims = ClaimsAwaitingPanel(service, self)
+        self.campaigns = CampaignProgressPanel(service, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.splitter, self.tr("Service reports"))
+        self.tabs.addTab(self.claims, self.tr("Claims awaiting decision"))
+        self.tabs.addTab(self.campaigns, self.tr("Recall campaigns"))
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(self.tr("Show"), self))
+        bar.addWidget(self.state)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.message)
+        self._selection_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded:  # first visit: fill without a click
+            self._loaded = True
+            self.refresh_all()
+
+    # -- inbox ------------------------------------------------------------------------------
+    @Slot()
+    def refresh_all(self) -> None:
+        self.refresh()
+        self.claims.refresh()
+        self.campaigns.refresh()
+
+    def refresh(self, select_id: str | None = None) -> None:
+        state = self.state.currentData()
+        if select_id is None and (current := self.selected()) is not None:
+            select_id = current.report_id
+        service = self.service
+        self.refresh_button.setEnabled(False)
+        self.jobs.run(
+            lambda _t: service.inbox(state),
+            lambda inbox: self._fill(inbox, select_id),
+            self._failed,
+        )
+
+    def _fill(self, inbox: Inbox, select_id: str | None) -> None:
+        self.refresh_button.setEnabled(True)
+        self.rows = inbox.rows
+        self.count_label.setText(self.tr("{0} report(s) awaiting a decision").format(inbox.pending))
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.rows))
+        for i, row in enumerate(self.rows):
+            cells = (
+                row.report_number,
+                str(row.revision),
+                row.case_number,
+                row.customer,
+                row.engineer,
+                format_time(row.date),
+                self.tr(row.status),
+                decision_text(row),
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == len(cells) - 1 and row.problems and row.decision is None:
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                    item.setToolTip("\n".join(row.problems))
+                self.table.setItem(i, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.clearSelection()
+        self.table.blockSignals(False)
+        target = next((i for i, r in enumerate(self.rows) if r.report_id == select_id), None)
+        if target is None and self.rows:
+            target = 0
+        if target is not None:
+            self.table.selectRow(target)
+        self._selection_changed()
+
+    def selected(self) -> InboxRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.rows):
+            return None
+        return self.rows[rows[0].row()]
+
+    @Slot()
+    def _selection_changed(self) -> None:
+        row = self.selected()
+        undecided = row is not None and row.decision is None
+        self.accept_button.setEnabled(bool(undecided and row and row.can_accept))
+        self.return_button.setEnabled(undecided)
+        self.reason.setEnabled(undecided)
+        self.accept_button.setToolTip(
+            "\n".join(row.problems) if row is not None and row.problems else ""
+        )
+        self.problems.setText(
+            self.tr("Cannot be accepted: {0}").format(" ".join(row.problems))
+            if row is not None and row.problems and row.decision is None
+            else ""
+        )
+        if row is None:
+            self._shown_id = None
+            self.files = None
+            self.pdf.clear()
+            self.data.clear()
+            return
+        if row.report_id != self._shown_id:
+            self._load_files(row)
+
+    def _load_files(self, row: InboxRow) -> None:
+        self._shown_id = row.report_id
+        self.files = None
+        self.pdf.clear(
+            self.tr("Fetching {0} revision {1}…").format(row.report_number, row.revision)
+        )
+        self.data.clear()
+        if self._fetching is not None:  # one download at a time; the latest choice waits
+            self._fetch_next = row
+            return
+        service = self.service
+
+        def job(task: TaskState) -> ReportFiles:
+            return service.fetch_files(row, task)
+
+        self._fetching = self.jobs.run(
+            job, lambda files: self._show_files(row.report_id, files), self._failed
+        )
+        self._fetching.finished.connect(self._fetch_finished)
+
+    @Slot()
+    def _fetch_finished(self) -> None:
+        self._fetching = None
+        waiting, self._fetch_next = self._fetch_next, None
+        if waiting is not None and waiting.report_id == self._shown_id:
+            self._load_files(waiting)
+
+    def _show_files(self, report_id: str, files: ReportFiles) -> None:
+        if report_id != self._shown_id:
+            return  # the selection moved on meanwhile
+        self.files = files
+        if files.pdf_path is not None:
+            self.pdf.show_pdf(files.pdf_path)
+        else:
+            self.pdf.clear(" ".join(files.problems) or self.tr("The PDF is not available."))
+        self.data.clear()
+        if files.document is not None:
+            document = files.document
+            ordered = [k for k in SECTION_ORDER if k in document]
+            ordered += sorted(k for k in document if k not in SECTION_ORDER)
+            _fill_tree(self.data.invisibleRootItem(), {k: document[k] for k in ordered})
+            for index in range(self.data.topLevelItemCount()):
+                item = self.data.topLevelItem(index)
+                if item.text(0) in EXPANDED_SECTIONS:
+                    item.setExpanded(True)
+        elif files.problems:
+            self.message.show_error(" ".join(files.problems))
+
+    # -- decisions --------------------------------------------------------------------------
+    @Slot()
+    def accept_selected(self) -> None:
+        row = self.selected()
+        if row is not None and row.can_accept:
+            self._decide(row, "accepted", None)
+
+    @Slot()
+    def return_selected(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        reason = self.reason.text().strip()
+        if not reason:
+            self.message.show_error(
+                self.tr("Say why the report is returned: the engineer sees the reason.")
+            )
+            self.reason.setFocus()
+            return
+        self._decide(row, "returned", reason)
+
+    def _decide(self, row: InboxRow, decision: str, reason: str | None) -> None:
+        service = self.service
+        self.accept_button.setEnabled(False)
+        self.return_button.setEnabled(False)
+
+        def done(_result: Any) -> None:
+            verb = self.tr("Accepted") if decision == "accepted" else self.tr("Returned")
+            self.message.show_info(
+                self.tr("{0} {1} revision {2}.").format(verb, row.report_number, row.revision)
+            )
+            self.reason.clear()
+            self.refresh()
+
+        def refused(error: BaseException) -> None:
+            # someone else decided, or the report has a problem: say so and show the
+            # server's current state so the inbox stays true
+            self.message.show_error(str(error))
+            if isinstance(error, DecisionRefused):
+                self.refresh(select_id=row.report_id)
+            else:
+                self._selection_changed()
+
+        self.jobs.run(lambda _t: service.decide(row.report_id, decision, reason), done, refused)
+
+    # -- export -----------------------------------------------------------------------------
+    @Slot()
+    def _export_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Export accepted reports to"), str(Path.home())
+        )
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path) -> None:
+        service = self.service
+        self.export_button.setEnabled(False)
+
+        def job(task: TaskState) -> ExportResult:
+            return service.export(folder, task)
+
+        operation = self.jobs.run(
+            job,
+            lambda result: self.message.show_info(result.summary()),
+            lambda error: self.message.show_error(str(error)),
+            label=self.tr("Exporting accepted reports…"),
+            cancellable=True,
+        )
+        # also after a cancel, which reports neither success nor failure
+        operation.finished.connect(lambda: self.export_button.setEnabled(True))
+
+    def _failed(self, error: BaseException) -> None:
+        self.refresh_button.setEnabled(True)
+        self.message.show_error(str(error))
+
+
+def _fill_tree(parent: QTreeWidgetItem, value: Any) -> None:
+    """JSON as a tree: objects and lists open into children, scalars are shown as text."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        label = str(key + 1) if isinstance(key, int) else str(key)
+        if isinstance(key, int) and isinstance(child, dict):
+            title = next((child[k] for k in ENTRY_TITLES if child.get(k)), None)
+            label = f"{label} · {title}" if title else label
+        item = QTreeWidgetItem(parent, [label, ""])
+        if isinstance(child, dict | list):
+            item.setText(1, "" if child else "—")
+            _fill_tree(item, child)
+        else:
+            item.setText(1, "—" if child is None else str(child))

@@ -1,0 +1,322 @@
+"""Checks of the built bundle itself, run by installer/build.py after PyInstaller (so by
+``make installer`` in CI) and by tests/test_installer.py when a bundle has been built.
+
+- :func:`strip_symbols` strips, on Linux, the binaries that still carry symbol tables;
+- :func:`check_links`: every binary in the bundle loads, every library it links is found;
+- :func:`check_x11_window`: the app paints its window on an X server (Xvfb), as on a desktop;
+- the bad input of the installer issue, each against the bundle: installed in a read-only
+  folder whose path has spaces and non-ASCII letters, started by a user whose home folder is
+  not writable, and given a workspace made by a newer version.
+
+Each check returns a one-line detail or raises :class:`BundleCheckError` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Libraries the bundle leaves to the system, as PyInstaller does with libGL and libEGL: the
+# Wayland client libraries of the desktop session (the .deb depends on their packages).
+FROM_THE_SYSTEM = {
+    "libwayland-client.so.0": "libwayland-client0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
+    "libwayland-egl.so.1": "libwayland-egl1",
+}
+NOBODY = 65534  # the unprivileged user a check runs as when the build runs as root
+UNUSUAL_FOLDER = "Field Support ąę"  # spaces and non-ASCII letters
+
+
+class BundleCheckError(Exception):
+    pass
+
+
+def executable(dist: Path) -> Path:
+    return dist / ("fieldsupport.exe" if os.name == "nt" else "fieldsupport")
+
+
+def _elf_files(dist: Path) -> Iterator[Path]:
+    for path in sorted(dist.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    yield path
+
+
+def strip_symbols(dist: Path) -> int:
+    """Strip the symbol tables of the ELF files that have one; returns the bytes saved.
+    Files without (the Qt and ffmpeg libraries of the wheels) are left alone: stripping
+    them again gains nothing and breaks the ffmpeg ones."""
+    if not sys.platform.startswith("linux") or shutil.which("strip") is None:
+        return 0
+    saved = 0
+    for path in _elf_files(dist):
+        sections = subprocess.run(
+            ["readelf", "-SW", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        if ".symtab" not in sections and ".debug_" not in sections:
+            continue
+        before = path.stat().st_size
+        mode = path.stat().st_mode
+        path.chmod(mode | stat.S_IWUSR)
+        subprocess.run(["strip", "--strip-unneeded", str(path)], check=True)
+        path.chmod(mode)
+        saved += before - path.stat().st_size
+    return saved
+
+
+def check_links(dist: Path) -> str:
+    """Every ELF file of the bundle loads and finds each library it links, in the bundle or
+    (the C library, OpenGL, X11, ...) on the system, as at run time. Of
+    :data:`FROM_THE_SYSTEM` this machine may lack some (a build server has no Wayland)."""
+    if not sys.platform.startswith("linux"):
+        return "skipped (Linux only)"
+    internal = dist / "_internal"
+    env = {**os.environ, "LD_LIBRARY_PATH": str(internal)}  # what the bootloader sets
+    problems = []
+    not_here: set[str] = set()
+    count = 0
+    for path in _elf_files(dist):
+        count += 1
+        result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env)
+        output = result.stdout + result.stderr
+        missing = {line.split()[0] for line in output.splitlines() if "not found" in line}
+        not_here |= missing & FROM_THE_SYSTEM.keys()
+        if missing - FROM_THE_SYSTEM.keys():
+            names = ", ".join(sorted(missing - FROM_THE_SYSTEM.keys()))
+            problems.append(f"{path.relative_to(dist)} needs {names}")
+        elif not missing and (result.returncode != 0 or "error while loading" in output):
+            problems.append(f"{path.relative_to(dist)}: {output.strip().splitlines()[-1]}")
+    if problems:
+        raise BundleCheckError("; ".join(problems))
+    detail = f"{count} binaries load, every linked library found"
+    if not_here:
+        packages = ", ".join(sorted(FROM_THE_SYSTEM[name] for name in not_here))
+        detail += f" (but {packages}: from the system, not installed here)"
+    return detail
+
+
+def _run(
+    command: list[str], *, env: dict[str, str] | None = None, as_nobody: bool = False
+) -> subprocess.CompletedProcess[str]:
+    extra: dict[str, object] = {}
+    if as_nobody:
+        extra = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+        cwd=tempfile.gettempdir(),
+        env=env or {**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        **extra,  # type: ignore[call-overload]
+    )
+
+
+def _self_test_passed(result: subprocess.CompletedProcess[str]) -> str:
+    if result.returncode != 0:
+        failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+        raise BundleCheckError("; ".join(failed) or (result.stdout + result.stderr).strip()[-500:])
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _make_read_only(root: Path) -> None:
+    """As a package manager installs: readable (and where executable, runnable) by every
+    user, writable by none."""
+    everyone_reads = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    everyone_runs = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    writes = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            mode = path.stat().st_mode | everyone_reads
+            if path.is_dir() or mode & stat.S_IXUSR:
+                mode |= everyone_runs
+            path.chmod(mode & ~writes)
+
+
+def _make_writable(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+@contextmanager
+def installed_copy(dist: Path) -> Iterator[Path]:
+    """A copy of the bundle installed read-only in ``<tmp>/Field Support ąę/fieldsupport``
+    (readable by every user, as under /opt), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-install-") as tmp:
+        base = Path(tmp)
+        base.chmod(0o755)  # others (the unprivileged user) may enter
+        copy = base / UNUSUAL_FOLDER / dist.name
+        shutil.copytree(dist, copy, symlinks=True)
+        if os.name != "nt":
+            _make_read_only(base / UNUSUAL_FOLDER)
+        try:
+            yield copy
+        finally:
+            if os.name != "nt":
+                _make_writable(base / UNUSUAL_FOLDER)
+
+
+def _unprivileged_env(home: Path) -> dict[str, str]:
+    """The environment of a user whose home folder (and so the user data folder) cannot be
+    written: no XDG overrides, the C locale (no UTF-8 announced) for good measure."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("XDG_", "FIELDSUPPORT_")) and k not in ("LANG", "LANGUAGE")
+    }
+    return {**env, "HOME": str(home), "LC_ALL": "C", "QT_QPA_PLATFORM": "offscreen"}
+
+
+@contextmanager
+def _unwritable_home() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-home-") as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        home.chmod(0o555)  # for root this only counts for the unprivileged user it runs as
+        Path(tmp).chmod(0o755)
+        try:
+            yield home
+        finally:
+            home.chmod(0o755)
+
+
+def _as_nobody() -> bool:
+    """Run as an unprivileged user: root writes everywhere, so read-only means nothing."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def check_unusual_path(dist: Path) -> str:
+    """The self-test of a copy in a folder with spaces and non-ASCII letters, started from
+    another folder with the C locale."""
+    with installed_copy(dist) as copy:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LC_ALL": "C"}
+        result = _run([str(executable(copy)), "self-test"], env=env)
+        return f"{copy.parent.name}/: {_self_test_passed(result)}"
+
+
+def check_read_only_install(dist: Path) -> str:
+    """The self-test of a read-only installed copy, by a user whose home is not writable."""
+    if os.name == "nt":
+        return "skipped (POSIX permissions)"
+    with installed_copy(dist) as copy, _unwritable_home() as home:
+        result = _run(
+            [str(executable(copy)), "self-test"],
+            env=_unprivileged_env(home),
+            as_nobody=_as_nobody(),
+        )
+        who = "user nobody" if _as_nobody() else "this user"
+        return f"{who}, home not writable: {_self_test_passed(result)}"
+
+
+def check_unwritable_home(dist: Path) -> str:
+    """The default workspace lives in the home folder: where that cannot be written the app
+    says so and what to do, and exits 1 (the window shows the same message)."""
+    if os.name == "nt":
+        return "skipped (POSIX permissions)"
+    with installed_copy(dist) as copy, _unwritable_home() as home:
+        result = _run(
+            [str(executable(copy)), "migrate"],
+            env=_unprivileged_env(home),
+            as_nobody=_as_nobody(),
+        )
+        message = result.stderr.strip()
+        expected = f"Cannot create the workspace at {home}"
+        if result.returncode != 1 or expected not in message or "Traceback" in message:
+            raise BundleCheckError(
+                f"exit {result.returncode}, expected 1 and {expected!r}: {message[-500:]}"
+            )
+        if any(home.iterdir()):
+            raise BundleCheckError(f"something was written into the home folder {home}")
+        return message.removeprefix("fieldsupport: ")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_newer_workspace(dist: Path) -> str:
+    """A workspace whose schema is newer than the bundle's is refused with a clear message,
+    by the commands that would migrate or read it, and is left byte for byte as it was."""
+    program = str(executable(dist))
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-newer-") as tmp:
+        root = Path(tmp) / "workspace from the future"
+        created = _run([program, "migrate", "--workspace", str(root)])
+        if created.returncode != 0:
+            raise BundleCheckError(f"could not create a workspace: {created.stderr.strip()}")
+        database = root / "fieldsupport.db"
+        with sqlite3.connect(database) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+        conn.close()
+        before = _digest(database)
+        backups = sorted((root / "backups").iterdir())
+        for command in (["migrate"], ["cases"]):
+            result = _run([program, *command, "--workspace", str(root)])
+            message = result.stderr.strip()
+            if result.returncode != 1 or "newer version" not in message:
+                raise BundleCheckError(
+                    f"{command[0]}: exit {result.returncode}, expected a refusal: {message}"
+                )
+        if _digest(database) != before or sorted((root / "backups").iterdir()) != backups:
+            raise BundleCheckError("the newer workspace was changed")
+        return message.removeprefix("fieldsupport: ")
+
+
+def check_x11_window(dist: Path) -> str:
+    """The app opens its window on an X server (Xvfb) through Qt's xcb plugin, the one
+    desktops use, and paints its case list; the self-test draws offscreen."""
+    if not sys.platform.startswith("linux") or shutil.which("xvfb-run") is None:
+        return "skipped (needs xvfb-run)"
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-x11-") as tmp:
+        workspace = Path(tmp) / "workspace"
+        created = _run([str(executable(dist)), "demo", "--workspace", str(workspace)])
+        if created.returncode != 0:
+            raise BundleCheckError(f"demo data: {created.stderr.strip()[-300:]}")
+        probe = Path(tmp) / "painted.json"
+        # the app quits once its case rows are painted and it has written this probe
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "FIELDSUPPORT_STARTUP_PROBE": str(probe)}
+        command = ["xvfb-run", "-a", str(executable(dist)), "--workspace", str(workspace)]
+        result = _run(command, env=env)
+        if result.returncode != 0 or not probe.exists():
+            raise BundleCheckError(f"exit {result.returncode}: {result.stderr.strip()[-500:]}")
+        painted = json.loads(probe.read_text(encoding="utf-8"))["first_paint_s"]
+        return f"window and case rows painted on Xvfb in {painted:.2f} s"
+
+
+BUNDLE_CHECKS: list[tuple[str, Callable[[Path], str]]] = [
+    ("libraries", check_links),
+    ("x11 window", check_x11_window),
+    ("unusual path", check_unusual_path),
+    ("read-only install", check_read_only_install),
+    ("unwritable home", check_unwritable_home),
+    ("newer workspace", check_newer_workspace),
+]
+
+
+def run_bundle_checks(dist: Path) -> int:
+    """Print one line per check; the number of failed checks."""
+    if hasattr(sys.stdout, "reconfigure"):  # a Windows pipe cannot print "ąę" otherwise
+        sys.stdout.reconfigure(errors="backslashreplace")
+    failures = 0
+    for name, check in BUNDLE_CHECKS:
+        try:
+            detail = check(dist)
+        except (BundleCheckError, OSError, subprocess.SubprocessError) as exc:
+            failures += 1
+            print(f"FAIL  {name}: {exc}", flush=True)
+            continue
+        print(f"ok    {name}: {detail}", flush=True)
+    return failures

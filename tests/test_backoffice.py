@@ -1,0 +1,521 @@
+"""The back office end to end through a real central server on loopback (SQLite, and
+PostgreSQL when reachable): an engineer's signed report reaches the inbox, is accepted or
+returned (the engineer sees it and reports revision 2), and the export writes it exactly
+once, also after an interruption, a full or a read-only disk."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from fieldsupport.central import cli as central_cli
+from fieldsupport.central import storage as t
+from fieldsupport.central.backoffice import ServerExportSource
+from fieldsupport.central.server import BackgroundServer
+from fieldsupport.central.service import CentralService
+from fieldsupport.models.enums import ReportDecisionKind
+from fieldsupport.reports.export import LEDGER_NAME, ExportError, export_reports, read_ledger
+from fieldsupport.services.reports import ReportService
+from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused
+from tests import sync_helpers
+from tests.backoffice_helpers import (
+    TRAVEL_KM,
+    Device,
+    Submitted,
+    report_signed,
+    submit_report,
+)
+from tests.fs_helpers import tmpfs
+from tests.sync_helpers import PASSWORD
+
+central = sync_helpers.central
+server = sync_helpers.server
+
+RETURN_REASON = "The customer's PO number is missing; add it to the findings."
+
+
+@pytest.fixture
+def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
+    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
+    try:
+        yield made
+    finally:
+        for device in made.values():
+            device.close()
+
+
+def _client(device: Device) -> BackOfficeClient:
+    return BackOfficeClient(device.transport)
+
+
+def _decisions_on_server(service: CentralService) -> list[dict[str, object]]:
+    with service.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.records.c.data).where(t.records.c.record_type == "report_decisions")
+        ).all()
+    return [json.loads(r.data) for r in rows]
+
+
+def _export(service: CentralService, out: Path, **kw: object) -> object:
+    return export_reports(ServerExportSource(service), out, **kw)  # type: ignore[arg-type]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- accept and export -----------------------------------------------------------------------
+
+
+def test_accepted_report_is_visible_to_the_engineer_and_exported_once(
+    devices: dict[str, Device], central: CentralService, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna, customer="Odra Chemicals")
+    report = sent.report
+
+    inbox = _client(bo).inbox()
+    assert inbox.pending == 1
+    (row,) = inbox.rows
+    assert (row.report_id, row.report_number, row.revision, row.status) == (
+        report.id,
+        report.report_number,
+        1,
+        "signed",
+    )
+    assert (row.case_number, row.customer, row.engineer) == (
+        sent.case_number,
+        "Odra Chemicals",
+        "Anna Kowalska",
+    )
+    assert row.date == report.signed_at
+    assert row.problems == () and row.can_accept and row.decision is None
+
+    decided = _client(bo).decide(report.id, "accepted")
+    assert (decided.decision, decided.decided_by) == ("accepted", "bo")
+    assert _client(bo).inbox().rows == []  # nothing left to decide
+    (done,) = _client(bo).inbox("decided").rows
+    assert done.decision is not None and done.decision.decision_seq == decided.decision_seq
+    assert not done.can_accept
+
+    # the engineer sees it in the case's Reports tab once synced
+    anna.sync()
+    (mine,) = ReportService(anna.ws).reports_of_case(sent.case_id)
+    assert mine.decision is not None
+    assert (mine.decision.decision, mine.decision.decided_by) == (ReportDecisionKind.ACCEPTED, "bo")
+    assert mine.decision.decided_at == decided.decided_at
+
+    out = tmp_path / "erp"
+    first = _export(central, out)
+    batch = out / "batch-00001"
+    assert first.batch == batch  # type: ignore[attr-defined]
+    stem = f"{report.report_number}-rev1"
+    assert sorted(p.name for p in batch.iterdir()) == sorted(
+        [f"{stem}.pdf", f"{stem}.json", "summary.csv", "manifest.json"]
+    )
+    assert report.pdf_path is not None and report.data_path is not None
+    assert (batch / f"{stem}.pdf").read_bytes() == report.pdf_path.read_bytes()
+    assert (batch / f"{stem}.json").read_bytes() == report.data_path.read_bytes()
+    document = json.loads(report.data_path.read_bytes())
+    (line,) = _csv_rows(batch / "summary.csv")
+    assert line == {
+        "report_number": report.report_number,
+        "revision": "1",
+        "case_number": sent.case_number,
+        "customer": "Odra Chemicals",
+        "engineer": "Anna Kowalska",
+        "work_hours": f"{document['visit']['work_minutes'] / 60:.2f}",
+        "travel_hours": "0.75",
+        "travel_km": f"{TRAVEL_KM:g}",
+        "parts": "1 pcs × GP-100-8 Gland packing set DX-100; 2 pcs × OR-12 O-ring 12 mm",
+        "accepted_by": "bo",
+        "accepted_at": decided.decided_at.isoformat(),
+        "pdf_file": f"{stem}.pdf",
+        "json_file": f"{stem}.json",
+    }
+    assert document["visit"]["work_minutes"] == 95 and document["case"]["number"] == (
+        sent.case_number
+    )
+    manifest = json.loads((batch / "manifest.json").read_bytes())
+    assert {f["name"]: f["sha256"] for f in manifest["files"]} == {
+        name: _sha(batch / name) for name in (f"{stem}.pdf", f"{stem}.json", "summary.csv")
+    }
+    assert manifest["reports"][0]["report_id"] == report.id
+    ledger = read_ledger(out)
+    assert ledger.exported == {report.id} and ledger.cursor >= decided.decision_seq
+
+    # exporting again exports nothing, even when asked to start from the beginning
+    again = _export(central, out, since=0)
+    assert again.batch is None and again.reports == ()  # type: ignore[attr-defined]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "batch-00001",
+        LEDGER_NAME,
+    ]
+
+
+def test_central_export_command_writes_the_batch_and_then_nothing(
+    devices: dict[str, Device],
+    central: CentralService,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    _client(bo).decide(sent.report.id, "accepted")
+    out = tmp_path / "erp"
+    if central.engine.dialect.name == "sqlite":
+        database = ["--db", str(central.engine.url)]
+    else:  # the test server lives in a schema of its own
+        with central.engine.connect() as conn:
+            schema = str(conn.exec_driver_sql("SHOW search_path").scalar())
+        database = ["--db", sync_helpers.PG_URL, "--schema", schema]
+    argv = [
+        *database,
+        "export",
+        "--blobs",
+        str(central.blobs.root),
+        "--out",
+        str(out),
+        "--since",
+        "0",
+    ]
+    assert central_cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Exported 1 report(s)" in printed and "batch-00001" in printed
+    assert (out / "batch-00001" / f"{sent.report.report_number}-rev1.pdf").is_file()
+    assert central_cli.main(argv) == 0
+    assert "Nothing new to export" in capsys.readouterr().out
+    assert not (out / "batch-00002").exists()
+
+
+# -- return and revision 2 -------------------------------------------------------------------
+
+
+def test_returned_report_comes_back_as_revision_two(
+    devices: dict[str, Device], central: CentralService, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    with pytest.raises(DecisionRefused, match="Say why") as no_reason:
+        _client(bo).decide(sent.report.id, "returned", "   ")
+    assert no_reason.value.code == "reason_required"
+    returned = _client(bo).decide(sent.report.id, "returned", RETURN_REASON)
+    assert returned.reason == RETURN_REASON
+
+    anna.sync()
+    (first,) = ReportService(anna.ws).reports_of_case(sent.case_id)
+    assert first.decision is not None
+    assert first.decision.decision is ReportDecisionKind.RETURNED
+    assert first.decision.reason == RETURN_REASON
+
+    second = report_signed(anna.ws, sent.visit_id)  # the engineer reports again
+    assert (second.report_number, second.revision) == (sent.report.report_number, 2)
+    anna.sync()
+
+    (row,) = _client(bo).inbox().rows
+    assert (row.report_id, row.revision, row.problems) == (second.id, 2, ())
+    everything = {r.revision: r for r in _client(bo).inbox("all").rows}
+    assert everything[1].decision is not None and everything[1].decision.decision == "returned"
+    # the returned revision can never be accepted afterwards
+    with pytest.raises(DecisionRefused, match="already returned by bo") as late:
+        _client(bo).decide(sent.report.id, "accepted")
+    assert late.value.code == "already_decided"
+    _client(bo).decide(second.id, "accepted")
+
+    export = _export(central, tmp_path / "erp")
+    assert export.reports == (f"{sent.report.report_number}-rev2",)  # type: ignore[attr-defined]
+
+
+def test_a_revision_replaced_before_its_decision_cannot_be_accepted(
+    devices: dict[str, Device],
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    second = report_signed(anna.ws, sent.visit_id)  # reported again before any decision
+    anna.sync()
+    rows = {r.revision: r for r in _client(bo).inbox().rows}
+    assert rows[1].problems == ("Revision 2 replaces this one; decide that one.",)
+    assert not rows[1].can_accept and rows[2].can_accept
+    with pytest.raises(DecisionRefused, match="Revision 2 replaces this one"):
+        _client(bo).decide(sent.report.id, "accepted")
+    _client(bo).decide(second.id, "accepted")
+    (left,) = _client(bo).inbox().rows  # revision 1 waits to be returned or left
+    assert left.revision == 1
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+def _server_version(service: CentralService, record_type: str, record_id: str) -> int:
+    with service.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(t.records.c.version).where(
+                    t.records.c.record_type == record_type, t.records.c.id == record_id
+                )
+            ).scalar_one()
+        )
+
+
+def test_pdf_that_does_not_match_its_data_is_refused(
+    devices: dict[str, Device], central: CentralService, server: BackgroundServer, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    fake = b"%PDF-1.4 not the signed report"
+    other_pdf = hashlib.sha256(fake).hexdigest()
+    # a second device of anna's uploads another PDF and points the signed report at it
+    mallory = Device(tmp_path / "mallory", server.url, "anna")
+    try:
+        reply = mallory.transport.request(
+            "PUT",
+            f"/v1/blobs/{other_pdf}",
+            content=fake,
+            params={"offset": 0, "size": len(fake), "media_type": "application/pdf"},
+        )
+        assert reply.json()["complete"] is True
+        op = {
+            "op_id": str(uuid.uuid4()),
+            "seq": 1,
+            "kind": "upsert",
+            "t": "service_reports",
+            "id": sent.report.id,
+            "base": _server_version(central, "service_reports", sent.report.id),
+            "fields": {"pdf_sha256": other_pdf},
+        }
+        reply = mallory.transport.request("POST", "/v1/push", json_body={"ops": [op]})
+        result = reply.json()["results"][0]
+    finally:
+        mallory.close()
+    assert result["status"] == "applied"
+
+    (row,) = _client(bo).inbox().rows
+    assert not row.can_accept
+    assert any("does not match its structured data" in p for p in row.problems)
+    with pytest.raises(DecisionRefused, match="cannot be accepted") as refused:
+        _client(bo).decide(sent.report.id, "accepted")
+    assert refused.value.code == "report_problem"
+    assert _decisions_on_server(central) == []
+    assert len(_client(bo).inbox().rows) == 1  # still waiting, unchanged
+    # returning it to the engineer is how it gets fixed
+    _client(bo).decide(sent.report.id, "returned", "The PDF is not the signed one.")
+    assert [d["decision"] for d in _decisions_on_server(central)] == ["returned"]
+
+
+def test_missing_or_damaged_blob_is_refused(
+    devices: dict[str, Device], central: CentralService
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    pdf = central.blobs.path(sent.report.pdf_sha256 or "")
+    original = pdf.read_bytes()
+
+    # damaged on the server's disk: the inbox (no re-hash) cannot tell, accepting re-hashes
+    pdf.write_bytes(original[:-10] + b"0123456789")
+    with pytest.raises(DecisionRefused, match="damaged"):
+        _client(bo).decide(sent.report.id, "accepted")
+
+    pdf.unlink()  # lost
+    (row,) = _client(bo).inbox().rows
+    assert "The PDF is missing on the server." in row.problems and not row.can_accept
+    with pytest.raises(DecisionRefused, match="PDF is missing"):
+        _client(bo).decide(sent.report.id, "accepted")
+    assert _decisions_on_server(central) == []
+
+    pdf.write_bytes(original)  # restored from a backup: now it can be accepted
+    assert _client(bo).inbox().rows[0].can_accept
+    _client(bo).decide(sent.report.id, "accepted")
+
+
+def test_engineers_cannot_see_the_inbox_or_push_decisions(
+    devices: dict[str, Device], central: CentralService
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    reply = anna.transport.request("GET", "/v1/backoffice/reports")
+    assert reply.status == 403 and reply.json()["error"] == "forbidden"
+    with pytest.raises(DecisionRefused, match="Only back-office"):
+        _client(anna).decide(sent.report.id, "accepted")
+    reply = anna.transport.request("GET", "/v1/backoffice/accepted")
+    assert reply.status == 403
+    # nor can anyone write a decision by a push, not even the back office
+    seq = max(op["seq"] for op in sync_helpers.outbox(bo.ws)) + 1
+    op = {
+        "op_id": str(uuid.uuid4()),
+        "seq": seq,
+        "kind": "upsert",
+        "t": "report_decisions",
+        "id": str(uuid.uuid4()),
+        "base": 0,
+        "fields": {
+            "report_id": sent.report.id,
+            "decision": "accepted",
+            "decided_by": "bo",
+            "decided_at": "2026-03-04T10:00:00+00:00",
+            "decision_seq": 1,
+            "created_at": "2026-03-04T10:00:00+00:00",
+            "updated_at": "2026-03-04T10:00:00+00:00",
+        },
+    }
+    result = bo.transport.request("POST", "/v1/push", json_body={"ops": [op]}).json()["results"]
+    assert result[0]["status"] == "rejected"
+    assert "made on the server" in result[0]["reason"]
+    assert _decisions_on_server(central) == []
+    # malformed decisions: clear 422s, never a 500
+    url = f"/v1/backoffice/reports/{sent.report.id}/decision"
+    for body in ({"decision": "maybe"}, {"decision": "returned", "reason": "x" * 2001}, []):
+        reply = bo.transport.request("POST", url, json_body=body)
+        assert reply.status == 422, body
+    reply = bo.transport.request(
+        "POST",
+        f"/v1/backoffice/reports/{uuid.uuid4()}/decision",
+        json_body={"decision": "accepted"},
+    )
+    assert reply.status == 404
+
+
+def test_two_back_office_users_accepting_at_once_make_one_decision(
+    devices: dict[str, Device], central: CentralService, server: BackgroundServer, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    central.accounts.add_user("bea", PASSWORD, "back_office")
+    bea = Device(tmp_path / "bea", server.url, "bea")
+    try:
+        sent = submit_report(bo, anna)
+        start = threading.Barrier(2)
+        outcomes: dict[str, object] = {}
+
+        def decide(device: Device) -> None:
+            client = BackOfficeClient(device.transport)
+            start.wait()
+            try:
+                outcomes[device.name] = client.decide(sent.report.id, "accepted")
+            except DecisionRefused as exc:
+                outcomes[device.name] = exc
+
+        threads = [threading.Thread(target=decide, args=(d,)) for d in (bo, bea)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        refused = [o for o in outcomes.values() if isinstance(o, DecisionRefused)]
+        accepted = [o for o in outcomes.values() if not isinstance(o, DecisionRefused)]
+        assert len(refused) == 1 and len(accepted) == 1, outcomes
+        winner = next(name for name, o in outcomes.items() if o in accepted)
+        assert refused[0].code == "already_decided"
+        assert f"already accepted by {winner}" in str(refused[0])
+        assert len(_decisions_on_server(central)) == 1
+        assert _client(bea).inbox().rows == []
+        (done,) = _client(bea).inbox("decided").rows
+        assert done.decision is not None and done.decision.decided_by == winner
+    finally:
+        bea.close()
+
+
+# -- export under faults ---------------------------------------------------------------------
+
+
+class Interrupted(BaseException):
+    """The export process dies here (not an error the export could handle)."""
+
+
+def _accepted_reports(
+    bo: Device, anna: Device, count: int, refs: dict[str, str] | None = None
+) -> list[Submitted]:
+    sent: list[Submitted] = []
+    for _ in range(count):
+        sent.append(submit_report(bo, anna, refs=refs))
+        refs = sent[-1].refs
+    for item in sent:
+        _client(bo).decide(item.report.id, "accepted")
+    return sent
+
+
+def test_interrupted_export_resumes_without_gaps_or_duplicates(
+    devices: dict[str, Device], central: CentralService, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 2)
+    out = tmp_path / "erp"
+    written: list[Path] = []
+
+    def die_after_three(path: Path) -> None:
+        written.append(path)
+        if len(written) == 3:
+            raise Interrupted()
+
+    with pytest.raises(Interrupted):
+        _export(central, out, after_file=die_after_three)
+    assert not (out / "batch-00001").exists() and not (out / LEDGER_NAME).exists()
+    partial = out / ".batch-00001.partial"
+    kept = {p.name: p.stat().st_mtime_ns for p in partial.iterdir()}
+    assert len(kept) == 3
+
+    # another report is accepted meanwhile: the resumed export takes it too (no gap)
+    third = _accepted_reports(bo, anna, 1, sent[0].refs)[0]
+    resumed = _export(central, out)
+    assert resumed.batch == out / "batch-00001"  # type: ignore[attr-defined]
+    batch = out / "batch-00001"
+    stems = [f"{s.report.report_number}-rev1" for s in [*sent, third]]
+    assert sorted(p.name for p in batch.iterdir()) == sorted(
+        [f"{s}.{x}" for s in stems for x in ("pdf", "json")] + ["summary.csv", "manifest.json"]
+    )
+    for name, mtime in kept.items():  # intact files of the interrupted run were kept
+        assert (batch / name).stat().st_mtime_ns == mtime
+    assert [r["report_number"] for r in _csv_rows(batch / "summary.csv")] == [
+        s.report.report_number for s in [*sent, third]
+    ]
+    assert not partial.exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+    # died after the batch was in place but before the ledger: the next run adopts it
+    before = (out / LEDGER_NAME).read_bytes()
+    fourth = _accepted_reports(bo, anna, 1, sent[0].refs)[0]
+    assert _export(central, out).batch == out / "batch-00002"  # type: ignore[attr-defined]
+    (out / LEDGER_NAME).write_bytes(before)
+    adopted = _export(central, out)
+    assert adopted.batch is None and adopted.adopted == out / "batch-00002"  # type: ignore[attr-defined]
+    assert read_ledger(out).exported == {s.report.id for s in [*sent, third, fourth]}
+    assert not (out / "batch-00003").exists()
+
+
+def test_full_or_read_only_export_folder_leaves_nothing_half_written(
+    devices: dict[str, Device], central: CentralService, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 1)[0]
+    out = tmp_path / "erp"
+    pdf_size = central.blobs.path(sent.report.pdf_sha256 or "").stat().st_size
+    with tmpfs(out, size="1m"):
+        filler = out / "filler.bin"
+        with open(filler, "wb") as fill:  # room for half the report's PDF
+            fill.write(b"\0" * (shutil.disk_usage(out).free - pdf_size // 2))
+        assert shutil.disk_usage(out).free < pdf_size
+        with pytest.raises(ExportError, match="is full"):
+            _export(central, out)
+        assert sorted(p.name for p in out.iterdir() if p.name != ".fieldsupport-export.lock") == [
+            "filler.bin"
+        ]
+        filler.unlink()
+        assert _export(central, out).batch == out / "batch-00001"  # type: ignore[attr-defined]
+
+    read_only = tmp_path / "read-only"
+    with tmpfs(read_only, size="1m", read_only=True):
+        with pytest.raises(ExportError, match="not writable"):
+            _export(central, read_only)
+        assert list(read_only.iterdir()) == []

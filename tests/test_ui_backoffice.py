@@ -1,0 +1,236 @@
+"""The back-office page against a real central server on loopback: inbox with PDF and
+structured data side by side, accept, return with a reason, a decision made meanwhile by
+someone else, export; claims awaiting a decision and campaign progress across engineers;
+the navigation entry only for back-office accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from fieldsupport.central.server import BackgroundServer
+from fieldsupport.central.service import CentralService
+from fieldsupport.models.enums import ClaimStatus
+from fieldsupport.services.backoffice import BackOfficeService
+from fieldsupport.services.claims import ClaimItemSpec, ClaimService
+from fieldsupport.services.recalls import CampaignSpec, RecallService, ScopeSpec
+from fieldsupport.services.reports import ReportService
+from fieldsupport.services.signatures import SignatureService
+from fieldsupport.services.visits import VisitService
+from fieldsupport.sync.backoffice import BackOfficeClient
+from fieldsupport.sync.session import connect, open_transport
+from fieldsupport.ui.backoffice_page import BackOfficePage
+from fieldsupport.ui.main_window import NAV_BACK_OFFICE, MainWindow
+from fieldsupport.ui.report_tab import COLUMNS, ReportsTab
+from tests.backoffice_helpers import Device, assigned_case, submit_report
+from tests.sync_helpers import PASSWORD, drop_service, make_service
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[BackgroundServer]:
+    service, schema = make_service("sqlite", tmp_path)
+    service.accounts.add_user("anna", PASSWORD, "engineer", team="north")
+    service.accounts.add_user("bo", PASSWORD, "back_office")
+    try:
+        with BackgroundServer(service) as running:
+            yield running
+    finally:
+        drop_service(service, schema)
+
+
+@pytest.fixture
+def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
+    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
+    try:
+        yield made
+    finally:
+        for device in made.values():
+            device.close()
+
+
+def _page(qtbot: QtBot, bo: Device, url: str) -> BackOfficePage:
+    connect(bo.ws, url, "bo", PASSWORD)  # what "Connect to central server" does in the app
+    bo.transport.close()
+    bo.transport = open_transport(bo.ws)  # enrolling again replaced the device's token
+    page = BackOfficePage(BackOfficeService(bo.ws))
+    qtbot.addWidget(page)
+    page.resize(1300, 860)
+    return page
+
+
+def _idle(qtbot: QtBot, page: BackOfficePage) -> None:
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=15_000)
+
+
+def test_inbox_review_accept_return_and_export(
+    qtbot: QtBot, devices: dict[str, Device], server: BackgroundServer, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    good = submit_report(bo, anna, customer="Odra Chemicals")
+    broken = submit_report(bo, anna, refs=good.refs)
+    service: CentralService = server.service
+    service.blobs.path(broken.report.pdf_sha256 or "").unlink()  # lost on the server
+
+    page = _page(qtbot, bo, server.url)
+    page.show()
+    qtbot.waitUntil(lambda: len(page.rows) == 2 and page.files is not None, timeout=15_000)
+    _idle(qtbot, page)
+    assert page.count_label.text() == "2 report(s) awaiting a decision"
+    first = page.selected()
+    assert first is not None and first.report_id == good.report.id  # oldest first
+    assert page.table.item(0, 3).text() == "Odra Chemicals"
+    assert page.table.item(0, 4).text() == "Anna Kowalska"
+    # PDF and structured data side by side
+    assert page.pdf.document.pageCount() >= 1
+    top = [page.data.topLevelItem(i).text(0) for i in range(page.data.topLevelItemCount())]
+    assert {"report", "case", "customer", "visit", "parts"} <= set(top)
+    assert page.accept_button.isEnabled() and page.problems.text() == ""
+
+    # the row whose PDF is missing says so and cannot be accepted
+    page.table.selectRow(1)
+    assert "The PDF is missing on the server." in page.table.item(1, 7).text()
+    assert not page.accept_button.isEnabled() and page.return_button.isEnabled()
+    assert "missing" in page.problems.text()
+    _idle(qtbot, page)
+    page.grab().save(str(tmp_path / "backoffice-problem.png"))
+
+    # returning needs a reason; nothing is sent without one
+    page.return_selected()
+    assert "Say why" in page.message.text()
+    assert len(BackOfficeClient(bo.transport).inbox().rows) == 2
+
+    page.table.selectRow(0)
+    page.accept_selected()
+    qtbot.waitUntil(lambda: "Accepted" in page.message.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: len(page.rows) == 1, timeout=15_000)
+    _idle(qtbot, page)
+    assert page.count_label.text() == "1 report(s) awaiting a decision"
+
+    # someone else returns the broken report meanwhile; this page then tries to: it is told
+    # who decided, and the inbox shows the server's state
+    BackOfficeClient(bo.transport).decide(broken.report.id, "returned", "The PDF got lost.")
+    page.reason.setText("PDF missing")
+    page.return_selected()
+    qtbot.waitUntil(lambda: "already returned by bo" in page.message.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: page.rows == [], timeout=15_000)
+    _idle(qtbot, page)
+
+    out = tmp_path / "erp"
+    page.export_to(out)
+    qtbot.waitUntil(lambda: "Exported 1 report(s)" in page.message.text(), timeout=15_000)
+    assert (out / "batch-00001" / f"{good.report.report_number}-rev1.pdf").is_file()
+    _idle(qtbot, page)
+    page.export_to(out)
+    qtbot.waitUntil(lambda: "Nothing new to export" in page.message.text(), timeout=15_000)
+    _idle(qtbot, page)
+
+    page.state.setCurrentIndex(page.state.findData("decided"))
+    qtbot.waitUntil(lambda: len(page.rows) == 2, timeout=15_000)
+    _idle(qtbot, page)
+    texts = sorted(page.table.item(i, 7).text() for i in range(2))
+    assert texts[0].startswith("Accepted by bo") and texts[1].startswith("Returned by bo")
+
+
+def test_claims_awaiting_decision_and_campaign_progress_across_engineers(
+    qtbot: QtBot, devices: dict[str, Device], server: BackgroundServer, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    claim_case, refs = assigned_case(bo)
+    from fieldsupport.models import Case
+    from fieldsupport.models.enums import AssistType
+
+    with bo.ws.transaction() as s:  # an A2 claim case (the builder opens an A3 one)
+        s.get(Case, claim_case).assist_type = AssistType.CLAIM  # type: ignore[union-attr]
+    RecallService(bo.ws).create_campaign(
+        CampaignSpec(
+            code="RC-7",
+            title="Gland packing batch L26",
+            reason="quality_issue",
+            required_action="repair",
+            scopes=[ScopeSpec(refs["product"], "DX-0000", "DX-0999")],
+            due_date=date(2020, 1, 31),
+        )
+    )
+    bo.sync()
+    anna.sync()
+    ClaimService(anna.ws).open_claim(
+        claim_case,
+        "replacement",
+        "Pump head cracked after 3 weeks.",
+        [ClaimItemSpec(1, "Pump head")],
+    )
+    anna.sync()
+    bo.sync()
+
+    page = _page(qtbot, bo, server.url)
+    page.show()
+    page.tabs.setCurrentWidget(page.claims)
+    qtbot.waitUntil(lambda: len(page.claims.claims) == 1, timeout=15_000)
+    qtbot.waitUntil(lambda: len(page.campaigns.rows) == 1, timeout=15_000)
+    _idle(qtbot, page)
+    progress = page.campaigns.rows[0].progress
+    assert (progress.affected, progress.done, progress.open, progress.overdue) == (1, 0, 1, 1)
+    page.grab().save(str(tmp_path / "backoffice-claims.png"))
+
+    page.claims.table.selectRow(0)
+    page.claims.reason.setText("Material defect confirmed.")
+    page.claims.decide("approved")  # no remedy: refused with the reason, nothing changes
+    qtbot.waitUntil(lambda: "remedy" in page.claims.message.text(), timeout=15_000)
+    assert len(page.claims.claims) == 1 and page.claims.reason.text()
+    page.claims.remedy.setText("Replace the pump head.")
+    page.claims.decide("approved")
+    qtbot.waitUntil(lambda: page.claims.claims == [], timeout=15_000)
+    _idle(qtbot, page)
+
+    # the decision reaches the engineer; her recall work reaches the back office
+    bo.sync()
+    anna.sync()
+    (claim,) = ClaimService(anna.ws).of_case(claim_case)
+    assert claim.status is ClaimStatus.APPROVED and claim.rma_number
+    RecallService(anna.ws).record_action(
+        page.campaigns.rows[0].campaign.id, refs["asset"], "repaired", note="New packing."
+    )
+    anna.sync()
+    bo.sync()
+    page.campaigns.refresh()
+    qtbot.waitUntil(lambda: page.campaigns.rows[0].progress.done == 1, timeout=15_000)
+    _idle(qtbot, page)
+    assert page.campaigns.table.cellWidget(0, 7).value() == 1  # type: ignore[attr-defined]
+    page.tabs.setCurrentWidget(page.campaigns)
+    page.grab().save(str(tmp_path / "backoffice-campaigns.png"))
+
+
+def test_back_office_entry_only_for_back_office_accounts(
+    qtbot: QtBot, devices: dict[str, Device], server: BackgroundServer
+) -> None:
+    for name, shown in (("anna", False), ("bo", True)):
+        workspace = devices[name].ws
+        window = MainWindow(workspace)
+        qtbot.addWidget(window)
+        assert window.nav.item(NAV_BACK_OFFICE).isHidden()
+        connect(workspace, server.url, name, PASSWORD)
+        assert window.update_back_office_entry() is shown
+        assert window.nav.item(NAV_BACK_OFFICE).isHidden() is not shown
+        window.close()
+
+
+def test_engineer_sees_the_return_in_the_reports_tab(
+    qtbot: QtBot, devices: dict[str, Device]
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    BackOfficeClient(bo.transport).decide(sent.report.id, "returned", "Add the PO number.")
+    anna.sync()
+    tab = ReportsTab(ReportService(anna.ws), SignatureService(anna.ws))
+    qtbot.addWidget(tab)
+    tab.show_case(sent.case_id, VisitService(anna.ws).visits_of_case(sent.case_id))
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1 and not tab.jobs.busy, timeout=15_000)
+    cell = tab.table.item(0, COLUMNS.index("Back office")).text()
+    assert cell.startswith("Returned by bo") and cell.endswith(": Add the PO number.")
+    tab.table.selectRow(0)
+    assert "returned by the back office: Add the PO number." in tab.message.text()
+    assert "create the report again (revision 2)" in tab.message.text()
