@@ -121,7 +121,8 @@ from fieldsupport.workspace import Workspace
 
 if __name__ == "__main__":
     workspace = Workspace.open(sys.argv[1])
-    print(EmbeddedServer(workspace).start(), flush=True)
+    server = EmbeddedServer(workspace)  # held: dropping it closes the pipe, which stops it
+    print(server.start(), flush=True)
     sys.stdin.read()  # until killed
 """
 
