@@ -40,20 +40,24 @@ def _photos(folder: Path) -> list[Path]:
     return paths
 
 
+def _open_case(workspace: Workspace, title: str) -> str:
+    with workspace.transaction() as session:
+        customer = Customer(name="Benchmark")
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    return CaseService(workspace).open_case(CaseIntake("A1", title, customer_id)).id
+
+
 def bench_import(add: Add) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldsupport-photos-") as tmp:
         folder = Path(tmp) / "camera"
         folder.mkdir()
         photos = _photos(folder)
         with Workspace.open(Path(tmp) / "ws") as workspace:
-            with workspace.transaction() as session:
-                customer = Customer(name="Benchmark")
-                session.add(customer)
-                session.flush()
-                customer_id = customer.id
-            case = CaseService(workspace).open_case(CaseIntake("A1", "Photos", customer_id))
+            case_id = _open_case(workspace, "Photos")
             started = time.perf_counter()
-            summary = PhotoService(workspace).import_photos(PhotoOwner(case.id), photos)
+            summary = PhotoService(workspace).import_photos(PhotoOwner(case_id), photos)
             seconds = time.perf_counter() - started
             assert summary.count(Outcome.IMPORTED) == COUNT, [r.line() for r in summary.results]
             assert workspace.get_setting("device_code") and Case
@@ -143,17 +147,12 @@ def bench_gallery(add: Add) -> None:
         folder.mkdir()
         photos = _small_photos(folder, GALLERY_PHOTOS)
         with Workspace.open(Path(tmp) / "ws") as workspace:
-            with workspace.transaction() as session:
-                customer = Customer(name="Benchmark")
-                session.add(customer)
-                session.flush()
-                customer_id = customer.id
-            case = CaseService(workspace).open_case(CaseIntake("A1", "Gallery", customer_id))
+            case_id = _open_case(workspace, "Gallery")
             service = PhotoService(workspace)
-            summary = service.import_photos(PhotoOwner(case.id), photos)
+            summary = service.import_photos(PhotoOwner(case_id), photos)
             assert summary.count(Outcome.IMPORTED) == GALLERY_PHOTOS
             meter = _StallMeter()
-            runs = [_open_gallery(service, case.id, meter) for _ in range(3)]
+            runs = [_open_gallery(service, case_id, meter) for _ in range(3)]
     add("gallery_open_500_photos", statistics.median(r[0] for r in runs) * 1000, "ms")
     add("gallery_visible_thumbnails_500", statistics.median(r[1] for r in runs) * 1000, "ms")
     add("gallery_stall_max_500", meter.worst * 1000, "ms")

@@ -314,7 +314,7 @@ def run_bundle_checks(dist: Path) -> int:
     for name, check in BUNDLE_CHECKS:
         try:
             detail = check(dist)
-        except (BundleCheckError, OSError, subprocess.SubprocessError) as exc:
+        except (BundleCheckError, OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
             failures += 1
             print(f"FAIL  {name}: {exc}", flush=True)
             continue

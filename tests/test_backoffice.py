@@ -24,6 +24,7 @@ from fieldsupport.central.backoffice import ServerExportSource
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService
 from fieldsupport.models.enums import ReportDecisionKind
+from fieldsupport.reports import export_files as disk
 from fieldsupport.reports.export import LEDGER_NAME, ExportError, export_reports, read_ledger
 from fieldsupport.services.reports import ReportService
 from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused
@@ -519,3 +520,36 @@ def test_full_or_read_only_export_folder_leaves_nothing_half_written(
         with pytest.raises(ExportError, match="not writable"):
             _export(central, read_only)
         assert list(read_only.iterdir()) == []
+
+
+def test_damaged_ledger_busy_folder_or_damaged_batch_are_refused_clearly(
+    devices: dict[str, Device], central: CentralService, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 1)[0]
+    out = tmp_path / "erp"
+    out.mkdir()
+
+    # a ledger that is not one: nobody knows what was exported, so nothing is
+    (out / LEDGER_NAME).write_bytes(b'{"format": "something else", "cursor": 0}')
+    with pytest.raises(ExportError, match="damaged or not a FieldSupport export ledger"):
+        _export(central, out)
+    assert (out / LEDGER_NAME).read_bytes() == b'{"format": "something else", "cursor": 0}'
+    assert not (out / "batch-00001").exists()
+    (out / LEDGER_NAME).unlink()
+
+    # another export (the app, the command line) holds the folder
+    with disk.exclusive_folder(out), pytest.raises(ExportError, match="Another export"):
+        _export(central, out)
+    assert not (out / "batch-00001").exists()
+
+    # a batch folder the ledger does not know, with a manifest missing its fields: not
+    # adopted, not overwritten
+    (out / "batch-00001").mkdir()
+    (out / "batch-00001" / "manifest.json").write_text('{"batch": "batch-00001"}')
+    with pytest.raises(ExportError, match="does not list it"):
+        _export(central, out)
+    assert not (out / LEDGER_NAME).exists()
+    shutil.rmtree(out / "batch-00001")
+    done = _export(central, out)
+    assert done.reports == (f"{sent.report.report_number}-rev1",)  # type: ignore[attr-defined]

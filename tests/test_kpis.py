@@ -122,3 +122,8 @@ def test_cancel(demo: Workspace) -> None:
     state.cancel()
     with pytest.raises(Cancelled):
         KpiService(demo).compute(state=state)
+
+
+def test_unknown_grouping_is_refused_with_the_choices(demo: Workspace) -> None:
+    with pytest.raises(FieldSupportError, match="cannot be grouped by 'region'; choose one of all"):
+        KpiService(demo).compute("region")

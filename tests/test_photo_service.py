@@ -353,3 +353,19 @@ def test_the_case_photo_count_ignores_annotated_copies(
     assert catalog.case_records(case_id).photo_count == 1
     service.remove_annotation(landscape)
     assert catalog.case_records(case_id).photo_count == 1
+
+
+def test_make_copies_of_an_original_that_came_without_them(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    service = PhotoService(workspace)
+    good = service.store.put_bytes(make_jpegs(tmp_path, 1, (400, 300))[0].read_bytes())
+    assert service.make_copies(good)
+    with Image.open(service.thumbnail_path(good)) as thumb:
+        assert thumb.size == (256, 192)
+    assert service.report_copy_path(good).is_file()
+    assert not service.make_copies("0" * 64)  # not on this device (yet)
+    broken = service.store.put_bytes(b"\xff\xd8 not really a JPEG")
+    assert not service.make_copies(broken)  # unreadable: no copies, no traceback
+    assert not service.thumbnail_path(broken).exists()
+    assert not service.report_copy_path(broken).exists()

@@ -19,6 +19,7 @@ from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models import ServiceReport
 from fieldsupport.models.enums import ReportStatus
 from fieldsupport.reports.schema import REPORT_SCHEMA
+from fieldsupport.services.report_content import load_branding
 from fieldsupport.services.reports import ReportService
 from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.visits import VisitService
@@ -308,6 +309,43 @@ def test_cancelled_generation_leaves_nothing(workspace: Workspace) -> None:
     assert list(workspace.reports_dir.iterdir()) == []
 
 
+class _Progress:
+    """Counts a job's progress reports; cancels at report number ``cancel_at``."""
+
+    def __init__(self, cancel_at: int = 0) -> None:
+        self.calls = 0
+        self.cancel_at = cancel_at
+        self.state = TaskState(on_progress=self._reported)
+
+    def _reported(self, _fraction: float, _message: str) -> None:
+        self.calls += 1
+        if self.calls == self.cancel_at:
+            self.state.cancel()
+
+
+def test_a_cancel_at_the_last_moment_changes_nothing(workspace: Workspace) -> None:
+    """A cancel at the job's last progress report leaves the report as it was: it is never
+    written while the user is told it was cancelled."""
+    rv = report_visit(workspace)
+    reports = ReportService(workspace)
+    counted = _Progress()
+    draft = reports.generate_draft(rv.visit_id, counted.state)
+    late = _Progress(cancel_at=counted.calls)  # the same visit lays out the same way
+    with pytest.raises(Cancelled):
+        reports.generate_draft(rv.visit_id, late.state)
+    (unchanged,) = reports.reports_of_visit(rv.visit_id)
+    assert (unchanged.generated_at, unchanged.pdf_sha256) == (draft.generated_at, draft.pdf_sha256)
+
+    counted = _Progress()
+    reports.finalize(draft.id, signature_id=sign(workspace, rv.visit_id), state=counted.state)
+    revision_2 = reports.generate_draft(rv.visit_id)
+    late = _Progress(cancel_at=counted.calls)
+    with pytest.raises(Cancelled):
+        reports.finalize(revision_2.id, signature_id=sign(workspace, rv.visit_id), state=late.state)
+    assert late.calls == counted.calls
+    assert reports.get(revision_2.id).status is ReportStatus.DRAFT
+
+
 def test_numbers_are_per_visit_and_export_copies_both_files(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -366,10 +404,13 @@ def test_signatures_are_checked(workspace: Workspace) -> None:
         signatures.record_signature(signer_name="Jan", png=b"")
     with pytest.raises(ValidationError, match="could not be read"):
         signatures.record_signature(signer_name="Jan", png=b"\x89PNG\r\n\x1a\n garbage")
-    with pytest.raises(ValidationError, match="no strokes"):
-        from report_builders import signature_png
+    from report_builders import signature_png
 
+    with pytest.raises(ValidationError, match="no strokes"):
         signatures.record_signature(signer_name="Jan", png=signature_png(), strokes=[])
+    for strokes in ([[1, 2]], [[["x", 0.5]]], [[[0.1, float("nan")]]], [[[0.1]]]):
+        with pytest.raises(ValidationError, match="not lists of points"):
+            signatures.record_signature(signer_name="Jan", png=signature_png(), strokes=strokes)
 
 
 def test_branding_is_checked_and_printed(workspace: Workspace, tmp_path: Path) -> None:
@@ -386,6 +427,15 @@ def test_branding_is_checked_and_printed(workspace: Workspace, tmp_path: Path) -
     text_file.write_text("not an image")
     with pytest.raises(ValidationError, match="not an image"):
         branding.set_logo(text_file)
+    bomb = tmp_path / "huge-logo.png"  # a few KB on disk, 200 million pixels when opened
+    Image.new("1", (20_000, 10_000)).save(bomb)
+    with pytest.raises(ValidationError, match="too many pixels"):
+        branding.set_logo(bomb)
+    # a setting that slipped past the checks (edited by hand) falls back, with a note
+    store = BlobStore(workspace.blobs_dir)
+    loaded, problems = load_branding({"primary_color": "#+12345", "accent_color": "#C0392B"}, store)
+    assert (loaded.primary_color, loaded.accent_color) == ("#1F4E79", "#C0392B")
+    assert problems == ["colour '#+12345' is not of the form #RRGGBB; the default was used"]
     logo = tmp_path / "real-logo.png"
     Image.new("RGB", (400, 120), "#C0392B").save(logo)
     branding.update(

@@ -93,3 +93,5 @@ def test_central_user_and_device_commands(
     monkeypatch.setenv("FIELDSUPPORT_PASSWORD", "short")
     assert central_cli.main(["--db", db, "user", "add", "tom"]) == 1
     assert "at least 8" in capsys.readouterr().err
+    assert central_cli.main(["--db", "not-a-url", "user", "list"]) == 1
+    assert "Cannot open the database not-a-url" in capsys.readouterr().err

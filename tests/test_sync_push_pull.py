@@ -4,7 +4,9 @@ PostgreSQL when reachable): capture, push, pull, scope, conflicts, rules, retrie
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from fieldsupport.models import Case, CaseEvent, Customer
 from fieldsupport.models.enums import CaseEventKind
 from fieldsupport.services.cases import CaseService
 from fieldsupport.sync.client import SyncClient, local_checkpoint
-from fieldsupport.sync.transport import HttpTransport, UpdateRequired
+from fieldsupport.sync.transport import HttpTransport, SyncError, UpdateRequired
 from fieldsupport.workflow import Action
 from fieldsupport.workspace import Workspace
 from tests import sync_helpers
@@ -254,6 +256,42 @@ def test_old_protocol_gets_please_update_and_keeps_the_outbox(
     finally:
         old.close()
     assert outbox(bo.ws) == before
+    assert {o["state"] for o in before} == {"pending"}
+
+
+class _AnswersNothing(BaseHTTPRequestHandler):
+    """A server that takes a push and answers none of its operations."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"results": [], "records": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        return None
+
+
+def test_a_push_answered_for_no_operation_stops_with_a_reason(workspace: Workspace) -> None:
+    make_refs(workspace)
+    before = outbox(workspace)
+    silent = ThreadingHTTPServer(("127.0.0.1", 0), _AnswersNothing)
+    thread = threading.Thread(target=silent.serve_forever, daemon=True)
+    thread.start()
+    transport = HttpTransport(f"http://127.0.0.1:{silent.server_port}")
+    try:
+        # before: the same batch was sent again and again, for ever
+        with pytest.raises(SyncError, match=f"answered none of the {len(before)} changes"):
+            SyncClient(workspace, transport).push()
+    finally:
+        transport.close()
+        silent.shutdown()
+        silent.server_close()
+        thread.join()
+    assert outbox(workspace) == before
     assert {o["state"] for o in before} == {"pending"}
 
 

@@ -213,7 +213,9 @@ def test_back_office_entry_only_for_back_office_accounts(
         qtbot.addWidget(window)
         assert window.nav.item(NAV_BACK_OFFICE).isHidden()
         connect(workspace, server.url, name, PASSWORD)
-        assert window.update_back_office_entry() is shown
+        with qtbot.waitSignal(window.sync.status_changed, timeout=10_000) as read:
+            window.sync.refresh_status()
+        assert read.args[0].role == ("back_office" if shown else "engineer")
         assert window.nav.item(NAV_BACK_OFFICE).isHidden() is not shown
         window.close()
 

@@ -46,3 +46,11 @@ def test_kpi_page(qtbot: QtBot, workspace: Workspace, tmp_path: Path) -> None:
     lines = target.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("assist_type,cases") and len(lines) == len(page.rows) + 1
     qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)
+
+    # a cancelled computation gives the Compute button back
+    page.refresh()
+    assert not page.refresh_button.isEnabled()
+    (operation,) = page.jobs._running
+    operation.cancel()
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)
+    assert page.refresh_button.isEnabled()

@@ -88,12 +88,50 @@ def test_missing_thumbnail_shows_a_marker_not_a_crash(
     service = PhotoService(workspace)
     service.import_photos(PhotoOwner(case_id), [ORIENTATION / "Landscape_1.jpg"])
     sha = service.photos_of(PhotoOwner(case_id))[0].sha256
+    # the record arrived, its file not yet (nothing to make a thumbnail from)
     service.thumbnail_path(sha).unlink()
+    service.store.original_path(sha).unlink()
     _show(qtbot, gallery, case_id)
     gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
     _settle(qtbot, gallery)
     pixmap = gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
     assert pixmap.cacheKey() == gallery.loader.missing.cacheKey()
+    assert not service.thumbnail_path(sha).exists()
+
+
+def test_a_synced_original_gets_its_thumbnail_and_report_copy(
+    qtbot: QtBot, gallery: PhotoGallery, workspace: Workspace, case_id: str
+) -> None:
+    """Only originals travel through sync: a photo from another device has no thumbnail or
+    report-size copy here until the gallery makes them (in its worker)."""
+    service = PhotoService(workspace)
+    service.import_photos(PhotoOwner(case_id), [ORIENTATION / "Portrait_7.jpg"])
+    sha = service.photos_of(PhotoOwner(case_id))[0].sha256
+    original = service.store.original_path(sha)
+    kept = original.read_bytes()
+    service.thumbnail_path(sha).unlink()
+    service.report_copy_path(sha).unlink()
+    original.unlink()  # not downloaded yet: the marker
+    _show(qtbot, gallery, case_id)
+    gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    _settle(qtbot, gallery)
+    pixmap = gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert pixmap.cacheKey() == gallery.loader.missing.cacheKey()
+
+    original.write_bytes(kept)  # the sync downloaded it; the case file lists again
+    _show(qtbot, gallery, case_id)
+    gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    _settle(qtbot, gallery)
+    pixmap = gallery.model.data(gallery.model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert pixmap.cacheKey() not in (
+        gallery.loader.missing.cacheKey(),
+        gallery.loader.placeholder.cacheKey(),
+    )
+    assert pixmap.height() > pixmap.width()  # upright, as an imported one
+    assert service.thumbnail_path(sha).is_file()
+    with Image.open(service.report_copy_path(sha)) as report:
+        assert report.height > report.width
+    assert original.read_bytes() == kept  # the original is only read
 
 
 def test_import_reports_refusals_with_reasons(

@@ -52,6 +52,18 @@ def _create(qtbot: QtBot, tab: ReportsTab) -> None:
     )
 
 
+def test_cancelled_creation_gives_the_button_back(
+    qtbot: QtBot, tab: ReportsTab, workspace: Workspace, visit: ReportVisit
+) -> None:
+    tab.create_button.click()
+    assert not tab.create_button.isEnabled()
+    (operation,) = tab.jobs._running
+    operation.cancel()
+    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=20_000)
+    assert tab.create_button.isEnabled()
+    assert ReportService(workspace).reports_of_visit(visit.visit_id) == []
+
+
 def test_create_preview_and_finalize(
     qtbot: QtBot, tab: ReportsTab, workspace: Workspace, visit: ReportVisit, tmp_path: Path
 ) -> None:

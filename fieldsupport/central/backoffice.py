@@ -13,7 +13,6 @@ serialised by the lock; the second is told who decided first and nothing changes
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -27,7 +26,15 @@ from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import Principal, now
 from fieldsupport.central.service import CentralService, SeqAllocator
 from fieldsupport.errors import FieldSupportError
-from fieldsupport.reports.export import AcceptedPage, AcceptedReport, ByteSink
+from fieldsupport.reports.export import (
+    AcceptedPage,
+    AcceptedReport,
+    ByteSink,
+    ExportError,
+    document_section,
+    read_document,
+)
+from fieldsupport.reports.export_files import sha256_of
 from fieldsupport.sync import wire
 
 DECISION_NAMESPACE = uuid.UUID("0c7d8f64-2b55-4f3e-9a57-6f1b3d2e8c40")
@@ -36,7 +43,6 @@ REPORTS = "service_reports"
 BACK_OFFICE_ROLES = ("back_office", "admin")
 SUBMITTED = ("signed", "final")
 REASON_LEN = 2_000
-DOCUMENT_LIMIT = 8 * 1024 * 1024  # a report's JSON is a few kB; refuse to parse a giant
 DOCUMENT_CACHE = 2_000
 InboxState = Literal["pending", "decided", "all"]
 
@@ -108,10 +114,11 @@ class BackOffice:
                 )
             chosen = chosen[:limit]
             context = _Context(conn, [data for _rid, data in chosen])
+            present = self._present(conn, [data for _rid, data in chosen])
             rows = []
             for rid, data in chosen:
                 decision = decisions.get(rid)
-                problems = self._problems(conn, data, latest)
+                problems = self._problems(data, latest, present)
                 described = context.describe(data)
                 if not all(described.values()) and data.get("data_sha256"):
                     # e.g. the engineer's user record never reached the server: what the
@@ -138,31 +145,31 @@ class BackOffice:
         return {"reports": rows, "pending": sum(1 for rid in reports if rid not in decisions)}
 
     def _problems(
-        self, conn: Connection, report: dict[str, Any], latest: dict[str, int]
+        self, report: dict[str, Any], latest: dict[str, int], present: set[str]
     ) -> list[str]:
-        """Why this revision cannot be accepted as it is (empty: it can)."""
+        """Why this revision cannot be accepted as it is (empty: it can). ``present``: the
+        SHA-256 of the files the server has (:meth:`_present`)."""
         problems = []
         newest = latest.get(report["report_number"], report["revision"])
         if newest > report["revision"]:
             problems.append(f"Revision {newest} replaces this one; decide that one.")
         pdf, data = report.get("pdf_sha256"), report.get("data_sha256")
-        present = {sha: self._present(conn, sha) for sha in (pdf, data) if sha}
-        if not pdf or not present[pdf]:
+        if not pdf or pdf not in present:
             problems.append("The PDF is missing on the server.")
-        if not data or not present[data]:
+        if not data or data not in present:
             problems.append("The structured data (JSON) is missing on the server.")
             return problems
         document = self._document(data)
         if document is None:
             problems.append("The structured data is not a readable report document.")
             return problems
-        recorded = (document.get("pdf") or {}).get("sha256")
+        recorded = document_section(document, "pdf").get("sha256")
         if pdf and recorded != pdf:
             problems.append(
                 f"The PDF does not match its structured data: the JSON records PDF "
                 f"{str(recorded)[:12]}…, the report names {pdf[:12]}…."
             )
-        about = document.get("report") or {}
+        about = document_section(document, "report")
         if (about.get("number"), about.get("revision")) != (
             report["report_number"],
             report["revision"],
@@ -173,21 +180,25 @@ class BackOffice:
             )
         return problems
 
-    def _present(self, conn: Connection, sha256: str) -> bool:
+    def _present(self, conn: Connection, reports: Iterable[dict[str, Any]]) -> set[str]:
+        """Which of the reports' files the server has complete, and on its disk (a query per
+        500 files, not two per report)."""
+        wanted = sorted(
+            {sha for r in reports for sha in (r.get("pdf_sha256"), r.get("data_sha256")) if sha}
+        )
         blobs = self.service.blobs
-        return blobs.is_complete(conn, sha256) and blobs.path(sha256).is_file()
+        complete = [
+            row["sha256"]
+            for start in range(0, len(wanted), 500)  # bound the query's parameters
+            for row in blobs.describe(conn, set(wanted[start : start + 500]))
+        ]
+        return {sha for sha in complete if blobs.path(sha).is_file()}
 
     def _document(self, sha256: str) -> dict[str, Any] | None:
         if sha256 in self._documents:
             return self._documents[sha256]
-        path = self.service.blobs.path(sha256)
-        try:
-            if path.stat().st_size > DOCUMENT_LIMIT:
-                return None
-            document = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(document, dict):
+        document = read_document(self.service.blobs.path(sha256))
+        if document is None:
             return None
         if len(self._documents) >= DOCUMENT_CACHE:
             self._documents.pop(next(iter(self._documents)))  # the oldest
@@ -200,14 +211,11 @@ class BackOffice:
         for sha, what in ((report.get("pdf_sha256"), "PDF"), (report.get("data_sha256"), "JSON")):
             if not sha:
                 continue
-            digest = hashlib.sha256()
             try:
-                with open(self.service.blobs.path(sha), "rb") as source:
-                    while chunk := source.read(1024 * 1024):
-                        digest.update(chunk)
+                actual = sha256_of(self.service.blobs.path(sha))
             except OSError:
                 continue  # reported as missing already
-            if digest.hexdigest() != sha:
+            if actual != sha:
                 problems.append(f"The server's copy of the {what} is damaged (hash mismatch).")
         return problems
 
@@ -294,7 +302,8 @@ class BackOffice:
                 and d.get("status") in SUBMITTED
                 and d.get("deleted_at") is None
             ]
-            problems = self._problems(conn, report, _latest_revisions(siblings))
+            present = self._present(conn, [report])
+            problems = self._problems(report, _latest_revisions(siblings), present)
             problems = problems or self._damaged(report)
             if problems:
                 raise BackOfficeError(
@@ -401,8 +410,6 @@ class ServerExportSource:
         return self.backoffice.accepted_since(cursor, limit)
 
     def copy_blob(self, sha256: str, out: ByteSink) -> None:
-        from fieldsupport.reports.export import ExportError
-
         try:
             with open(self.blobs.path(sha256), "rb") as source:
                 while chunk := source.read(1024 * 1024):
@@ -470,15 +477,12 @@ def _latest_revisions(reports: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def _from_document(document: dict[str, Any]) -> dict[str, Any]:
-    def section(name: str) -> dict[str, Any]:
-        value = document.get(name)
-        return value if isinstance(value, dict) else {}
-
+    case = document_section(document, "case")
     return {
-        "case_number": section("case").get("number"),
-        "case_title": section("case").get("title"),
-        "customer": section("customer").get("title"),
-        "engineer": section("visit").get("engineer"),
+        "case_number": case.get("number"),
+        "case_title": case.get("title"),
+        "customer": document_section(document, "customer").get("title"),
+        "engineer": document_section(document, "visit").get("engineer"),
     }
 
 

@@ -108,7 +108,9 @@ def _run(args: argparse.Namespace) -> int:
         blobs = getattr(args, "blobs", None) or Path("central-blobs")
         service = open_service(args.db, blobs, schema=args.schema)
     except SQLAlchemyError as exc:
-        raise FieldSupportError(f"Cannot open the database {args.db}: {exc.orig or exc}") from exc
+        # only driver errors carry ``orig``; a malformed URL is an ArgumentError without one
+        reason = getattr(exc, "orig", None) or exc
+        raise FieldSupportError(f"Cannot open the database {args.db}: {reason}") from exc
     accounts = service.accounts
     if args.command == "serve":
         if bool(args.certfile) != bool(args.keyfile):

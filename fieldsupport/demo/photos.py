@@ -22,6 +22,7 @@ from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import derive
 from fieldsupport.models import Attachment, Blob, Visit
 from fieldsupport.models.enums import BeforeAfter, VisitStatus
+from fieldsupport.services.photo_imports import write_copies
 
 VISITS_WITH_PHOTOS = 4
 SIZE = (800, 600)
@@ -75,12 +76,7 @@ def add_demo_photos(
                 source.write_bytes(data)
                 derived = derive(source)
                 sha256 = store.put_bytes(data)
-                for target, copy in (
-                    (store.report_copy_path(sha256), derived.report_jpeg),
-                    (store.thumbnail_path(sha256), derived.thumbnail_jpeg),
-                ):
-                    with store.atomic_writer(target) as out:
-                        out.write(copy)
+                write_copies(store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
                 if session.get(Blob, sha256) is None:
                     session.add(Blob(sha256=sha256, size_bytes=len(data), media_type="image/jpeg"))
                     session.flush()  # the blob row before the attachment that refers to it

@@ -85,9 +85,7 @@ def encode_value(column: Column[Any], value: Any) -> Any:
     """A column value as JSON: ISO 8601 datetimes (with offset) and dates, enum values."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, date):  # datetimes too (a subclass)
         return value.isoformat()
     if isinstance(value, PyEnum):
         return value.value

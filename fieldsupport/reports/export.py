@@ -49,6 +49,7 @@ MANIFEST_NAME = "manifest.json"
 FORMAT = "fieldsupport.report-export"
 FORMAT_VERSION = 1
 PAGE = 500
+DOCUMENT_LIMIT = 8 * 1024 * 1024  # a report's JSON is a few kB; refuse to parse a giant
 CSV_COLUMNS = (
     "report_number",
     "revision",
@@ -353,12 +354,27 @@ def _fetch_verified(
     return {"name": target.name, "sha256": sha256, "bytes": hashing.size}
 
 
-def _document(path: Path, item: AcceptedReport) -> dict[str, Any]:
+def read_document(path: Path) -> dict[str, Any] | None:
+    """A report's structured data (its JSON file), or None when it is missing, too large or
+    not a JSON object."""
     try:
+        if path.stat().st_size > DOCUMENT_LIMIT:
+            return None
         document = json.loads(path.read_bytes())
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def document_section(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """One section of a report document; {} when absent or not an object."""
+    value = document.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _document(path: Path, item: AcceptedReport) -> dict[str, Any]:
+    document = read_document(path)
+    if document is None:
         raise ExportError(
             f"The structured data of {item.report_number} revision {item.revision} is not "
             "readable JSON; nothing of this export was kept."
@@ -367,13 +383,15 @@ def _document(path: Path, item: AcceptedReport) -> dict[str, Any]:
 
 
 def _csv_row(item: AcceptedReport, document: dict[str, Any], pdf: str, data: str) -> dict[str, Any]:
-    case = document.get("case") or {}
-    customer = document.get("customer") or {}
-    visit = document.get("visit") or {}
+    case = document_section(document, "case")
+    customer = document_section(document, "customer")
+    visit = document_section(document, "visit")
+    listed = document.get("parts")
     parts = "; ".join(
         f"{_number(p.get('quantity'))} {p.get('unit') or ''} × {p.get('part_number') or ''} "
         f"{p.get('description') or ''}".replace("  ", " ").strip()
-        for p in document.get("parts") or []
+        for p in (listed if isinstance(listed, list) else [])
+        if isinstance(p, dict)
     )
     return {
         "report_number": item.report_number,
@@ -433,17 +451,20 @@ def read_ledger(out_dir: Path) -> Ledger:
 
 
 def _record(ledger: Ledger, manifest: dict[str, Any]) -> None:
-    ledger.cursor = max(ledger.cursor, int(manifest["cursor_to"]))
-    ledger.exported.update(str(r["report_id"]) for r in manifest["reports"])
-    ledger.batches.append(
-        {
-            "batch": manifest["batch"],
-            "cursor_from": manifest["cursor_from"],
-            "cursor_to": manifest["cursor_to"],
-            "reports": len(manifest["reports"]),
-            "exported_at": manifest["exported_at"],
-        }
-    )
+    """Add a finished batch to the ledger; a manifest missing a field raises before the
+    ledger is changed at all."""
+    cursor = int(manifest["cursor_to"])
+    exported = {str(r["report_id"]) for r in manifest["reports"]}
+    entry = {
+        "batch": manifest["batch"],
+        "cursor_from": manifest["cursor_from"],
+        "cursor_to": manifest["cursor_to"],
+        "reports": len(manifest["reports"]),
+        "exported_at": manifest["exported_at"],
+    }
+    ledger.cursor = max(ledger.cursor, cursor)
+    ledger.exported |= exported
+    ledger.batches.append(entry)
 
 
 def _save_ledger(out_dir: Path, ledger: Ledger, batch: Path | None) -> None:
@@ -470,7 +491,10 @@ def _adopt_finished_batch(out_dir: Path, ledger: Ledger) -> Path | None:
         return None
     if not isinstance(manifest, dict) or manifest.get("batch") != batch.name:
         return None
-    _record(ledger, manifest)
+    try:
+        _record(ledger, manifest)
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged manifest: export_reports refuses to overwrite the batch
     return batch
 
 

@@ -10,7 +10,6 @@ changes that sync back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldsupport.media.blobstore import BlobStore
-from fieldsupport.reports.export import ExportResult, export_reports
+from fieldsupport.reports.export import ExportResult, export_reports, read_document
 from fieldsupport.services.claims import AwaitingClaim, ClaimService
 from fieldsupport.services.recalls import CampaignProgress, CampaignView, RecallService
 from fieldsupport.sync.backoffice import (
@@ -29,19 +28,17 @@ from fieldsupport.sync.backoffice import (
     InboxRow,
 )
 from fieldsupport.sync.blobs import BlobTransfer
-from fieldsupport.sync.session import open_transport, server_of
+from fieldsupport.sync.session import open_transport
 from fieldsupport.sync.transport import Transport
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
 
 BACK_OFFICE_ROLES = ("back_office", "admin")
-DOCUMENT_LIMIT = 8 * 1024 * 1024
 
 
-def is_back_office(workspace: Workspace) -> bool:
-    """Whether this workspace's sync account may use the back-office desk."""
-    server = server_of(workspace)
-    return bool(server and server.get("role") in BACK_OFFICE_ROLES)
+def may_use_back_office(role: str | None) -> bool:
+    """Whether a sync account with this role may use the back-office desk."""
+    return role in BACK_OFFICE_ROLES
 
 
 @dataclass(frozen=True)
@@ -103,13 +100,7 @@ class BackOfficeService:
         pdf = self.store.original_path(row.pdf_sha256) if row.pdf_sha256 else None
         document = None
         if row.data_sha256 and self.store.has(row.data_sha256):
-            path = self.store.original_path(row.data_sha256)
-            try:
-                if path.stat().st_size <= DOCUMENT_LIMIT:
-                    loaded = json.loads(path.read_bytes())
-                    document = loaded if isinstance(loaded, dict) else None
-            except (OSError, ValueError):
-                document = None
+            document = read_document(self.store.original_path(row.data_sha256))
             if document is None:
                 problems.append("The structured data is not a readable report document.")
         return ReportFiles(

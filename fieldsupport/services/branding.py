@@ -7,7 +7,6 @@ a visible marker.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,11 @@ from PIL import Image, UnidentifiedImageError
 from fieldsupport.errors import ValidationError
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models import Blob
-from fieldsupport.services.report_content import BRANDING_SETTING
+from fieldsupport.services.report_content import BRANDING_SETTING, COLOR_PATTERN
 from fieldsupport.workspace import Workspace
 
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PAPERS = ("A4", "Letter")
 TEXT_FIELDS = {"company_name": 120, "footer_text": 140}
 
@@ -62,7 +60,7 @@ class BrandingService:
             branding["address_lines"] = lines
         for key, value in (("primary_color", primary_color), ("accent_color", accent_color)):
             if value is not None:
-                if not _COLOR.match(value):
+                if not COLOR_PATTERN.fullmatch(value):
                     raise ValidationError(
                         f"Colour {value!r} is not of the form #RRGGBB (e.g. #1F4E79).", field=key
                     )
@@ -87,7 +85,11 @@ class BrandingService:
             with Image.open(path) as img:
                 kind = img.format or ""
                 img.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise ValidationError(
+                f"{path.name} has too many pixels for a logo; use a smaller image."
+            ) from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise ValidationError(
                 f"{path.name} is not an image that can be used as a logo."
             ) from exc

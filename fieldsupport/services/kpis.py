@@ -81,7 +81,7 @@ class _Bucket:
         def med(values: list[float]) -> float | None:
             return round(statistics.median(values), 2) if values else None
 
-        def mean(values: list[float]) -> float | None:
+        def mean(values: list[float] | list[int]) -> float | None:
             return round(statistics.fmean(values), 2) if values else None
 
         def pct(part: int, whole: int) -> float | None:
@@ -98,7 +98,7 @@ class _Bucket:
             resolution_hours_mean=mean(self.resolution_hours),
             sla_met_percent=pct(self.sla_met, self.sla_judged),
             first_time_fix_percent=pct(self.fixed_first_time, self.visited_resolved),
-            csat_mean=round(statistics.fmean(self.scores), 2) if self.scores else None,
+            csat_mean=mean(self.scores),
             csat_count=len(self.scores),
         )
 
@@ -122,7 +122,13 @@ class KpiService:
         now: datetime | None = None,
     ) -> list[KpiRow]:
         """One row per group, ordered by group name (periods in time order)."""
-        dim = Dimension(dimension)
+        try:
+            dim = Dimension(dimension)
+        except ValueError:
+            choices = ", ".join(d.value for d in Dimension)
+            raise FieldSupportError(
+                f"KPIs cannot be grouped by {dimension!r}; choose one of {choices}."
+            ) from None
         state = state or TaskState()
         if since is not None and until is not None and until < since:
             raise FieldSupportError("The end of the period is before its start.")

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fieldsupport.errors import NotFoundError, ValidationError
+from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
 from fieldsupport.media import annotate
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import ImageRefused, derive
@@ -312,6 +312,21 @@ class PhotoService:
 
     def report_copy_path(self, sha256: str) -> Path:
         return self.store.report_copy_path(sha256)
+
+    def make_copies(self, sha256: str) -> bool:
+        """Make the upright report-size copy and the thumbnail of an original that lacks them
+        (only originals travel through sync: a photo taken on another device arrives without
+        them). False when the original is not here (yet), cannot be read or cannot be written
+        beside (full disk); the gallery then shows its "missing" marker."""
+        original = self.store.original_path(sha256)
+        if not original.is_file():
+            return False
+        try:
+            derived = derive(original)
+            write_copies(self.store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
+        except (ImageRefused, FieldSupportError, OSError):
+            return False
+        return True
 
     # -- privacy ----------------------------------------------------------------------------
     def strip_gps_outgoing(self) -> bool:

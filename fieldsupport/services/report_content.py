@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from fieldsupport.services.applications import application_view
 from fieldsupport.services.training import training_view
 
 BRANDING_SETTING = "report.branding"
+COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")  # #RRGGBB, whole string
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/heic", "image/heif")
 
 
@@ -69,12 +71,8 @@ def load_branding(raw: Any, store: BlobStore) -> tuple[Branding, list[str]]:
 
     def color(key: str, fallback: str) -> str:
         value = raw.get(key)
-        if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
-            try:
-                int(value[1:], 16)
-                return value
-            except ValueError:
-                pass
+        if isinstance(value, str) and COLOR_PATTERN.fullmatch(value):
+            return value
         if value:
             problems.append(f"colour {value!r} is not of the form #RRGGBB; the default was used")
         return fallback

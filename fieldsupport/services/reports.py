@@ -188,6 +188,8 @@ class ReportService:
             )
             case_id = visit.case_id
         pdf_sha, data_sha, problems = self._render(content, state)
+        # the last point to cancel: once the row is written the report exists
+        state.progress(0.97, "Saving the report")
         with self.workspace.transaction() as session:
             draft = self._of_visit(session, visit_id)
             row = draft[-1] if draft and draft[-1].status is ReportStatus.DRAFT else None
@@ -210,7 +212,6 @@ class ReportService:
             session.flush()
             view = self._view(row, problems)
         self._write_named_copies(view)
-        state.progress(1.0, "Report ready")
         return view
 
     def finalize(
@@ -264,6 +265,8 @@ class ReportService:
                 "let the customer check it before signing."
             )
         pdf_sha, data_sha, problems = self._render(content, state)
+        # the last point to cancel: once the row is written the report is final
+        state.progress(0.97, "Saving the report")
         with self.workspace.transaction() as session:
             row = get_live(session, ServiceReport, report_id, "service report")
             if row.status is not ReportStatus.DRAFT or (row.report_number, row.revision) != (
@@ -284,7 +287,6 @@ class ReportService:
             view = self._view(row, problems)
         self._remove_named_draft(view)
         self._write_named_copies(view)
-        state.progress(1.0, "Report finalized")
         return view
 
     # -- files -----------------------------------------------------------------------------

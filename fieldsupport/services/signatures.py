@@ -8,6 +8,7 @@ later. A refusal is a signature record too: who declined, when, and the reason t
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,14 +61,30 @@ def check_signature_png(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+def _is_point(point: Any) -> bool:
+    # x, y (0..1 of the pad) and optionally the pressure
+    return (
+        isinstance(point, list | tuple)
+        and 2 <= len(point) <= 3
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in point
+        )
+    )
+
+
 def _check_strokes(strokes: list[Any] | None) -> list[Any] | None:
     if strokes is None:
         return None
-    points = sum(len(stroke) for stroke in strokes if isinstance(stroke, list | tuple))
+    if not all(isinstance(stroke, list | tuple) for stroke in strokes):
+        raise ValidationError("The signature's strokes are not lists of points; sign again.")
+    points = sum(len(stroke) for stroke in strokes)
     if not strokes or points == 0:
         raise ValidationError("The signature has no strokes; ask the signer to sign again.")
     if points > MAX_STROKE_POINTS:
         raise ValidationError("The signature has too many points to store; sign again.")
+    if not all(_is_point(point) for stroke in strokes for point in stroke):
+        raise ValidationError("The signature's strokes are not lists of points; sign again.")
     return [list(map(list, stroke)) for stroke in strokes]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models.base import utcnow
 from fieldsupport.models.sync import OutboxState
-from fieldsupport.store.bulk import indexes_suspended
+from fieldsupport.store.bulk import indexes_suspended, utc_text
 from fieldsupport.store.search_index import rebuild_on as rebuild_search_index
 from fieldsupport.sync import wire
 from fieldsupport.sync.apply import (
@@ -158,9 +158,17 @@ class SyncClient:
             self.hook("push.after_commit")
             done += progressed
             self.task.progress(0.4 * done / max(total, 1), f"{done:,} of {total:,} changes sent")
-            retry = next((r for r in results if r.get("status") == "retry"), None)
-            if retry is not None and progressed == 0:
-                raise SyncError(f"The server cannot take the changes yet: {retry.get('reason')}")
+            if progressed == 0:
+                # sending the same operations again would get the same answer, for ever
+                retry = next((r for r in results if r.get("status") == "retry"), None)
+                if retry is not None:
+                    raise SyncError(
+                        f"The server cannot take the changes yet: {retry.get('reason')}"
+                    )
+                raise SyncError(
+                    f"The server answered none of the {len(ops)} changes sent; "
+                    "your changes are kept and sync will try again."
+                )
 
     def _store_results(
         self, ops: list[dict[str, Any]], results: list[dict[str, Any]], records: list[Any]
@@ -187,7 +195,7 @@ class SyncClient:
                         outcome.get("reason"),
                         outcome.get("field"),
                         outcome.get("version"),
-                        _utc(now),
+                        utc_text(now),
                         op_id,
                         OutboxState.PENDING,
                     ),
@@ -369,12 +377,6 @@ def local_checkpoint(workspace: Workspace) -> dict[str, dict[str, int]]:
                     "hash": sum(wire.row_hash(i, v) for i, v in rows),
                 }
     return out
-
-
-def _utc(value: Any) -> str:
-    from fieldsupport.store.bulk import utc_text
-
-    return utc_text(value)
 
 
 def _push_shape(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from fieldsupport.errors import FieldSupportError
@@ -13,13 +14,16 @@ from fieldsupport.errors import FieldSupportError
 PASSWORD_VAR = "FIELDSUPPORT_PASSWORD"
 
 
-def add_parsers(sub: argparse._SubParsersAction, add_workspace: object) -> None:  # type: ignore[type-arg]
+def add_parsers(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    add_workspace: Callable[[argparse.ArgumentParser], None],
+) -> None:
     connect = sub.add_parser("connect", help="connect a workspace to a central server")
-    add_workspace(connect)  # type: ignore[operator]
+    add_workspace(connect)
     connect.add_argument("--server", required=True, metavar="URL", help="e.g. https://central:8443")
     connect.add_argument("--user", required=True, metavar="NAME")
     sync = sub.add_parser("sync", help="sync a workspace with its central server once")
-    add_workspace(sync)  # type: ignore[operator]
+    add_workspace(sync)
     sync.add_argument(
         "--verify", action="store_true", help="also compare counts and hashes with the server"
     )

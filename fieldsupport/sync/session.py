@@ -41,6 +41,7 @@ class SyncStatus:
     open_conflicts: int
     last_success: datetime | None
     last_error: str | None
+    role: str | None = None  # the account's role as the server gave it at connection
 
 
 def connect(
@@ -75,7 +76,9 @@ def connect(
         if own:
             transport.close()
     token = body.get("token")
-    account = body.get("account") or {}
+    account = body.get("account")
+    if not isinstance(account, dict):
+        account = {}
     if not isinstance(token, str):
         raise SyncError("The server did not send a device token; nothing was changed.")
     place = store_token(url, workspace.device_id, token)
@@ -182,4 +185,5 @@ def status(workspace: Workspace) -> SyncStatus:
         open_conflicts=int(conflicts),
         last_success=datetime.fromisoformat(success) if success else None,
         last_error=error,
+        role=server.get("role") if isinstance(server, dict) else None,
     )

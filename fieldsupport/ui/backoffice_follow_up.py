@@ -32,7 +32,8 @@ CLAIM_COLUMNS = ("Case", "Customer", "Type", "Status", "Reason", "Items", "Opene
 CAMPAIGN_COLUMNS = ("Campaign", "Title", "Due", "Affected", "Done", "Open", "Overdue", "Progress")
 
 
-def _table(parent: QWidget, columns: tuple[str, ...], name: str) -> QTableWidget:
+def list_table(parent: QWidget, columns: tuple[str, ...], name: str) -> QTableWidget:
+    """A read-only table of one selectable row at a time (the back office's lists)."""
     table = QTableWidget(0, len(columns), parent)
     table.setAccessibleName(name)
     table.setHorizontalHeaderLabels([parent.tr(c) for c in columns])
@@ -50,7 +51,7 @@ class ClaimsAwaitingPanel(QWidget):
         self.service = service
         self.jobs = JobRunner(self)
         self.claims: list[AwaitingClaim] = []
-        self.table = _table(self, CLAIM_COLUMNS, self.tr("Claims awaiting a decision"))
+        self.table = list_table(self, CLAIM_COLUMNS, self.tr("Claims awaiting a decision"))
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.reason = touch_line(self, self.tr("Decision reason"))
         self.remedy = touch_line(self, self.tr("Remedy (for an approval)"))
@@ -148,7 +149,7 @@ class CampaignProgressPanel(QWidget):
         self.service = service
         self.jobs = JobRunner(self)
         self.rows: list[CampaignRow] = []
-        self.table = _table(self, CAMPAIGN_COLUMNS, self.tr("Recall campaign progress"))
+        self.table = list_table(self, CAMPAIGN_COLUMNS, self.tr("Recall campaign progress"))
         self.message = InlineMessage(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QTreeWidget,
@@ -32,7 +31,11 @@ from fieldsupport.reports.export import ExportResult
 from fieldsupport.services.backoffice import BackOfficeService, ReportFiles
 from fieldsupport.sync.backoffice import DecisionRefused, Inbox, InboxRow
 from fieldsupport.tasks import TaskState
-from fieldsupport.ui.backoffice_follow_up import CampaignProgressPanel, ClaimsAwaitingPanel
+from fieldsupport.ui.backoffice_follow_up import (
+    CampaignProgressPanel,
+    ClaimsAwaitingPanel,
+    list_table,
+)
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.operations import Operation
 from fieldsupport.ui.report_preview import PdfPane
@@ -88,6 +91,7 @@ class BackOfficePage(QWidget):
         self._fetching: Operation | None = None
         self._fetch_next: InboxRow | None = None
         self._loaded = False
+        self._inbox_generation = 0  # a newer inbox request makes older answers stale
 
         self.state = QComboBox(self)
         self.state.setAccessibleName(self.tr("Show reports"))
@@ -101,14 +105,7 @@ class BackOfficePage(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setAccessibleName(self.tr("Reports awaiting a decision"))
 
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setAccessibleName(self.tr("Report inbox"))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table = list_table(self, COLUMNS, self.tr("Report inbox"))
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         self.pdf = PdfPane(self)
@@ -182,14 +179,18 @@ class BackOfficePage(QWidget):
         if select_id is None and (current := self.selected()) is not None:
             select_id = current.report_id
         service = self.service
+        self._inbox_generation += 1
+        generation = self._inbox_generation
         self.refresh_button.setEnabled(False)
         self.jobs.run(
             lambda _t: service.inbox(state),
-            lambda inbox: self._fill(inbox, select_id),
+            lambda inbox: self._fill(generation, inbox, select_id),
             self._failed,
         )
 
-    def _fill(self, inbox: Inbox, select_id: str | None) -> None:
+    def _fill(self, generation: int, inbox: Inbox, select_id: str | None) -> None:
+        if generation != self._inbox_generation:
+            return  # e.g. the filter changed again before this answer arrived
         self.refresh_button.setEnabled(True)
         self.rows = inbox.rows
         self.count_label.setText(self.tr("{0} report(s) awaiting a decision").format(inbox.pending))

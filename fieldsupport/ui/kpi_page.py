@@ -155,27 +155,30 @@ class KpiPage(QWidget):
         since = until = None
         if self.limit.isChecked():
             since = datetime.combine(self.since.date().toPython(), datetime.min.time(), UTC)
-            until = datetime.combine(self.until.date().toPython(), datetime.max.time(), UTC)
+            # the whole of the last day: up to the midnight that ends it
+            until = datetime.combine(
+                self.until.date().addDays(1).toPython(), datetime.min.time(), UTC
+            )
         kpis = self.kpis
         self.refresh_button.setEnabled(False)
 
         def job(task: TaskState) -> list[KpiRow]:
             return kpis.compute(dimension, since=since, until=until, state=task)
 
-        self.jobs.run(
+        operation = self.jobs.run(
             job,
             lambda rows: self._show(dimension, rows),
             self._failed,
             label=self.tr("Computing the KPIs…"),
             cancellable=True,
         )
+        # also after a cancel, which reaches neither callback
+        operation.finished.connect(lambda: self.refresh_button.setEnabled(True))
 
     def _failed(self, error: BaseException) -> None:
-        self.refresh_button.setEnabled(True)
         self.message.show_error(str(error))
 
     def _show(self, dimension: Dimension, rows: list[KpiRow]) -> None:
-        self.refresh_button.setEnabled(True)
         self._dimension = dimension
         self.rows = rows
         names = [f.name for f in fields(KpiRow)]

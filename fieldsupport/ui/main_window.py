@@ -35,7 +35,7 @@ from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.sync_controller import SyncController
-from fieldsupport.ui.widgets import TOUCH_HEIGHT
+from fieldsupport.ui.widgets import TOUCH_HEIGHT, format_time
 from fieldsupport.ui.window_state import restore_splitter, restore_window, save_window
 from fieldsupport.workspace import Workspace
 
@@ -108,7 +108,6 @@ class MainWindow(QMainWindow):
         # the other pages are built (and their modules imported) when first shown: less
         # start-up work before the case list
         self._pages: dict[int, QWidget] = {}
-        self._account_shown: tuple[str | None, str | None] | None = None  # see _show_sync_status
         self.nav = QListWidget(self)
         self.nav.setAccessibleName(self.tr("Navigation"))
         self.nav.setObjectName("navigation")
@@ -116,7 +115,7 @@ class MainWindow(QMainWindow):
             self.nav.addItem(self.tr(label))
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(120, TOUCH_HEIGHT + 8))  # touch-sized
-        # shown once the sync account is known to be back office (update_back_office_entry)
+        # shown once the sync status says the account is back office (_show_back_office_entry)
         self.nav.item(NAV_BACK_OFFICE).setHidden(True)
         self.nav.setMaximumWidth(170)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -228,14 +227,12 @@ class MainWindow(QMainWindow):
     def backoffice(self) -> Any:
         return self.page(NAV_BACK_OFFICE)
 
-    def update_back_office_entry(self) -> bool:
-        """Show the Back office entry when this workspace's sync account is back office or
-        admin (the role the server gave at connection); returns whether it is shown."""
-        from fieldsupport.services.backoffice import is_back_office
+    def _show_back_office_entry(self, role: str | None) -> None:
+        """The Back office entry is there for back-office and admin accounts (the role the
+        server gave at connection, read with the sync status in a worker)."""
+        from fieldsupport.services.backoffice import may_use_back_office
 
-        shown = is_back_office(self.workspace)
-        self.nav.item(NAV_BACK_OFFICE).setHidden(not shown)
-        return shown
+        self.nav.item(NAV_BACK_OFFICE).setHidden(not may_use_back_office(role))
 
     # -- compatibility with the list page (tests, benchmarks) ----------------------------------
     @property
@@ -447,19 +444,13 @@ class MainWindow(QMainWindow):
         self.jobs.run(lambda _task: prune_backups(backups), lambda _removed: None)
         self.sync.start()
         QTimer.singleShot(HEAP_FREEZE_DELAY_MS, gc.freeze)
-        self.update_back_office_entry()
 
     def sync_now(self) -> None:
         if self.sync.sync_now() is None:
             self.navigate(NAV_SYNC)  # not connected: the page offers "Connect…"
 
     def _show_sync_status(self, status: Any) -> None:
-        from fieldsupport.ui.widgets import format_time
-
-        account = (status.connected_to, status.username)
-        if account != self._account_shown:  # connected, or another account
-            self._account_shown = account
-            self.update_back_office_entry()
+        self._show_back_office_entry(status.role)
         if not status.connected_to:
             return  # the start-up texts say it: offline, not connected
         self.connection_label.setText(

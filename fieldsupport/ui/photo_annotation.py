@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.errors import FieldSupportError
 from fieldsupport.media.annotate import (
     DEFAULT_TEXT_SIZE,
     DEFAULT_WIDTH,
@@ -43,7 +42,7 @@ from fieldsupport.media.annotate import (
 )
 from fieldsupport.services.photos import PhotoService, PhotoView
 from fieldsupport.ui.jobs import JobRunner
-from fieldsupport.ui.photo_viewer import read_upright
+from fieldsupport.ui.photo_viewer import upright_job
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, touch_button, touch_line
 
 Mark = dict[str, Any]
@@ -331,14 +330,7 @@ class AnnotationEditor(QDialog):
 
     def _load(self) -> None:
         # the marks are drawn on the photo as taken (upright), never on an earlier drawing
-        report = str(self.service.report_copy_path(self.photo.sha256))
-        original = str(self.service.store.original_path(self.photo.sha256))
-
-        def load(_task: object) -> QImage:
-            image = read_upright(report)
-            return image if not image.isNull() else read_upright(original)
-
-        self.jobs.run(load, self._loaded)
+        self.jobs.run(upright_job(self.service, self.photo.sha256), self._loaded)
 
     def _loaded(self, image: QImage) -> None:
         if image.isNull():
@@ -394,7 +386,4 @@ class AnnotationEditor(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(error, FieldSupportError):
-            self.message.show_error(str(error))
-        else:
-            self.jobs.show_error(error)
+        self.message.show_failure(error, self.jobs.show_error)

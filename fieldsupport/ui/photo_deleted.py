@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.errors import FieldSupportError
 from fieldsupport.services.photos import PhotoOwner, PhotoService, PhotoView
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button
@@ -89,7 +88,4 @@ class DeletedPhotosDialog(QDialog):
         self.jobs.run(lambda _task: service.restore(photo_id), done, self._error)
 
     def _error(self, error: BaseException) -> None:
-        if isinstance(error, FieldSupportError):
-            self.message.show_error(str(error))
-        else:
-            self.jobs.show_error(error)
+        self.message.show_failure(error, self.jobs.show_error)

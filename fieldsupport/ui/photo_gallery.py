@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import BeforeAfter
 from fieldsupport.services.photos import (
     CAPTION_LEN,
@@ -85,7 +84,12 @@ class PhotoGallery(QWidget):
         self.camera_dialog: Any = None
         self.deleted_dialog: Any = None
 
-        self.loader = ThumbnailLoader(self.jobs, self, edge=STRIP_EDGE if compact else ICON_EDGE)
+        self.loader = ThumbnailLoader(
+            self.jobs,
+            self,
+            edge=STRIP_EDGE if compact else ICON_EDGE,
+            make_missing=service.make_copies,
+        )
         self.model = PhotoListModel(self.loader, service.thumbnail_path, self)
         self.view = PhotoGridView(self)
         self.view.setAccessibleName(self.tr("Photo thumbnails"))
@@ -327,6 +331,7 @@ class PhotoGallery(QWidget):
         owner = self.owner
         if owner is None:
             return
+        self.loader.retry_missing()
         self._generation += 1
         generation = self._generation
         service = self.service
@@ -354,8 +359,7 @@ class PhotoGallery(QWidget):
 
     # -- selection --------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
-        rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
-        return [self.model.photo(r).id for r in rows if r < self.model.rowCount()]
+        return [p.id for p in self.selected_photos()]
 
     def selected_photos(self) -> list[PhotoView]:
         rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
@@ -408,10 +412,7 @@ class PhotoGallery(QWidget):
         self.jobs.run(lambda _task: change(), success, self._show_error)
 
     def _show_error(self, error: BaseException) -> None:
-        if isinstance(error, FieldSupportError):
-            self.message.show_error(str(error))
-        else:
-            self.jobs.show_error(error)
+        self.message.show_failure(error, self.jobs.show_error)
 
     @Slot()
     def save_caption(self) -> None:

@@ -10,6 +10,7 @@ shown thumbnails, so a 5,000-photo case does not keep 5,000 images in memory.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSize,
     Qt,
     Signal,
 )
@@ -52,13 +52,21 @@ class ThumbnailLoader(QObject):
     loaded = Signal(str)  # sha256
 
     def __init__(
-        self, jobs: JobRunner, parent: QObject | None = None, *, edge: int = ICON_EDGE
+        self,
+        jobs: JobRunner,
+        parent: QObject | None = None,
+        *,
+        edge: int = ICON_EDGE,
+        make_missing: Callable[[str], bool] | None = None,
     ) -> None:
         """``edge``: the long edge thumbnails are read at (the view draws a pixmap at its
-        own size, so a strip of small icons needs small pixmaps)."""
+        own size, so a strip of small icons needs small pixmaps). ``make_missing(sha256)``
+        (run in the worker) makes a thumbnail file that is not there from the photo's
+        original, True when it did (a photo that came from another device through sync)."""
         super().__init__(parent)
         self._jobs = jobs
         self.edge = edge
+        self._make_missing = make_missing
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: OrderedDict[str, Path] = OrderedDict()
         self._failed: set[str] = set()
@@ -83,6 +91,11 @@ class ThumbnailLoader(QObject):
         """Drop queued requests (a different gallery is shown)."""
         self._pending.clear()
 
+    def retry_missing(self) -> None:
+        """Try the thumbnails that could not be read again when next asked for (a sync may
+        have brought their originals since)."""
+        self._failed.clear()
+
     def _start(self) -> None:
         if self._busy or not self._pending:
             return
@@ -90,13 +103,16 @@ class ThumbnailLoader(QObject):
         while self._pending and len(batch) < BATCH:
             batch.append(self._pending.popitem(last=True))  # newest request first
 
-        edge = self.edge
+        edge, make_missing = self.edge, self._make_missing
 
         def job(task: TaskState) -> list[tuple[str, QImage]]:
             images = []
             for sha256, path in batch:
                 task.check()
-                images.append((sha256, _read_thumbnail(path, edge)))
+                image = _read_thumbnail(path, edge)
+                if image.isNull() and make_missing is not None and make_missing(sha256):
+                    image = _read_thumbnail(path, edge)
+                images.append((sha256, image))
             return images
 
         self._busy = True
@@ -219,7 +235,3 @@ class PhotoListModel(QAbstractListModel):
         for row in self._rows_of.get(sha256, ()):
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-
-
-def icon_size() -> QSize:
-    return QSize(ICON_EDGE, ICON_EDGE)

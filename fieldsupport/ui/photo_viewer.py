@@ -4,6 +4,8 @@ the disk."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QImageReader, QKeySequence, QPixmap, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
@@ -29,6 +31,19 @@ def read_upright(path: str) -> QImage:
     reader = QImageReader(path)
     reader.setAutoTransform(True)  # the copies are upright already; an original may not be
     return reader.read()
+
+
+def upright_job(service: PhotoService, sha256: str) -> Callable[[object], QImage]:
+    """A worker job reading a photo upright: its report-size copy, else its original (a null
+    image when neither is on this device)."""
+    report = str(service.report_copy_path(sha256))
+    original = str(service.store.original_path(sha256))
+
+    def load(_task: object) -> QImage:
+        image = read_upright(report)
+        return image if not image.isNull() else read_upright(original)
+
+    return load
 
 
 class ZoomView(QGraphicsView):
@@ -171,14 +186,10 @@ class PhotoViewer(QDialog):
         self.caption.setText(" — ".join(d for d in details if d))
         self._generation += 1
         generation = self._generation
-        report = self.service.report_copy_path(photo.display_sha256)
-        original = self.service.store.original_path(photo.display_sha256)
-
-        def load(_task: object) -> QImage:
-            image = read_upright(str(report))
-            return image if not image.isNull() else read_upright(str(original))
-
-        self.jobs.run(load, lambda image: self._loaded(generation, index, image))
+        self.jobs.run(
+            upright_job(self.service, photo.display_sha256),
+            lambda image: self._loaded(generation, index, image),
+        )
 
     def _loaded(self, generation: int, index: int, image: QImage) -> None:
         if generation != self._generation:

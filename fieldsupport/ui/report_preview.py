@@ -26,27 +26,11 @@ class ReportPreviewDialog(QDialog):
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self.resize(900, 1000)
-        self.document = QPdfDocument(self)
-        self.view = QPdfView(self)
-        self.view.setAccessibleName(self.tr("Report preview"))
-        self.view.setDocument(self.document)
-        self.view.setPageMode(QPdfView.PageMode.MultiPage)
-        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.error = self.document.load(str(pdf_path))
-        self.status = QLabel(self)
-        if self.error != QPdfDocument.Error.None_:
-            self.status.setText(
-                self.tr("The PDF could not be shown ({0}).").format(self.error.name)
-            )
-        else:
-            self.status.setText(self.tr("{0} pages").format(self.document.pageCount()))
+        self.pane = PdfPane(self)
+        self.pane.view.setAccessibleName(self.tr("Report preview"))
+        self.document, self.view = self.pane.document, self.pane.view
+        self.pane.show_pdf(pdf_path)
 
-        zoom_in = touch_button(self.tr("Zoom in"), self)
-        zoom_out = touch_button(self.tr("Zoom out"), self)
-        fit = touch_button(self.tr("Fit width"), self)
-        zoom_in.clicked.connect(lambda: self._zoom(ZOOM_STEP))
-        zoom_out.clicked.connect(lambda: self._zoom(1 / ZOOM_STEP))
-        fit.clicked.connect(lambda: self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
         self.finalize_button = touch_button(self.tr("Finalize…"), self)
         self.finalize_button.setVisible(can_finalize)
         self.finalize_button.clicked.connect(self._finalize)
@@ -56,20 +40,11 @@ class ReportPreviewDialog(QDialog):
         save_button.clicked.connect(self.save_requested)
         close_button = touch_button(self.tr("Close"), self)
         close_button.clicked.connect(self.reject)
-
-        bar = QHBoxLayout()
-        for button in (zoom_out, zoom_in, fit):
-            bar.addWidget(button)
-        bar.addWidget(self.status, 1)
+        # the pane's own bar holds zoom and page count; the report's actions go beside it
         for button in (open_button, save_button, self.finalize_button, close_button):
-            bar.addWidget(button)
+            self.pane.bar.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
-
-    def _zoom(self, factor: float) -> None:
-        self.view.setZoomMode(QPdfView.ZoomMode.Custom)
-        self.view.setZoomFactor(max(0.25, min(self.view.zoomFactor() * factor, 6.0)))
+        layout.addWidget(self.pane, 1)
 
     @Slot()
     def _finalize(self) -> None:
@@ -83,8 +58,8 @@ class ReportPreviewDialog(QDialog):
 
 
 class PdfPane(QWidget):
-    """A PDF shown inline beside other content (the back office's review), with the
-    preview dialog's zoom controls."""
+    """A PDF with zoom controls and its page count: inline beside other content (the back
+    office's review) or in the preview dialog."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,13 +76,13 @@ class PdfPane(QWidget):
         zoom_in.clicked.connect(lambda: self._zoom(ZOOM_STEP))
         zoom_out.clicked.connect(lambda: self._zoom(1 / ZOOM_STEP))
         fit.clicked.connect(lambda: self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
-        bar = QHBoxLayout()
+        self.bar = QHBoxLayout()
         for button in (zoom_out, zoom_in, fit):
-            bar.addWidget(button)
-        bar.addWidget(self.status, 1)
+            self.bar.addWidget(button)
+        self.bar.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addLayout(self.bar)
         layout.addWidget(self.view, 1)
 
     def show_pdf(self, path: Path) -> bool:

@@ -227,23 +227,27 @@ class ReportsTab(QWidget):
         def job(task: TaskState) -> ReportView:
             return reports.generate_draft(visit_id, task)
 
-        self.jobs.run(
+        operation = self.jobs.run(
             job,
             self._created,
             self._failed,
             label=self.tr("Making the service report…"),
             cancellable=True,
         )
+        # also after a cancel, which reaches neither callback
+        operation.finished.connect(self._enable_create)
+
+    @Slot()
+    def _enable_create(self) -> None:
+        self.create_button.setEnabled(bool(self._shown and self._shown.visits))
 
     def _created(self, view: ReportView) -> None:
-        self.create_button.setEnabled(True)
         self._say_problems(view, self.tr("Preview ready: {0} revision {1}."))
         self.reload(select_id=view.id)
         self.changed.emit()
         self.preview(view)
 
     def _failed(self, error: BaseException) -> None:
-        self.create_button.setEnabled(bool(self._shown and self._shown.visits))
         self.message.show_error(str(error))
 
     def _say_problems(self, view: ReportView, done: str) -> None:
@@ -309,7 +313,7 @@ class ReportsTab(QWidget):
                     signer_name=given.signer_name,
                     signer_role=given.signer_role,
                     png=given.png,
-                    strokes=[list(map(list, s)) for s in given.strokes],
+                    strokes=list(given.strokes),
                     visit_id=report.visit_id,
                 )
             return reports.finalize(

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.errors import FieldSupportError
 from fieldsupport.services.photos import PhotoService
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage
@@ -83,10 +82,7 @@ class SettingsDialog(QDialog):
         self.loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
-        if isinstance(error, FieldSupportError):
-            self.message.show_error(str(error))
-        else:
-            self.jobs.show_error(error)
+        self.message.show_failure(error, self.jobs.show_error)
 
     @Slot()
     def save(self) -> None:

@@ -78,7 +78,7 @@ class SolutionEditor(QDialog):
         self._service = service
         self._photos = photos or PhotoService(service.workspace)
         self.jobs = JobRunner(self)
-        self.loader = ThumbnailLoader(self.jobs, self)
+        self.loader = ThumbnailLoader(self.jobs, self, make_missing=self._photos.make_copies)
         self.solution = solution
         read_only = solution is not None and not solution.editable
         self.read_only = read_only

@@ -190,7 +190,7 @@ class SyncController(QObject):
         self._embedded_op = Operation(
             lambda _task: embedded.start(),
             on_success=self._embedded_started,
-            on_failure=lambda exc: self._embedded_failed(exc),
+            on_failure=self._embedded_failed,
         )
 
     def _embedded_started(self, _url: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QMimeData, Qt
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldsupport.errors import FieldSupportError
 from fieldsupport.services.validation import TEXT_LEN
 
 # Smallest height of anything a finger has to hit on a tablet (about 7 mm at 110 dpi).
@@ -50,6 +52,17 @@ class InlineMessage(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+    def show_failure(
+        self, error: BaseException, unexpected: Callable[[BaseException], None]
+    ) -> None:
+        """A job's failure: a refusal (bad input, a rule) shown here, where the user acts on
+        it; anything else is a fault, handed to ``unexpected`` (``JobRunner.show_error``
+        logs it and says so in a dialog)."""
+        if isinstance(error, FieldSupportError):
+            self.show_error(str(error))
+        else:
+            unexpected(error)
 
 
 class BoundedTextEdit(QPlainTextEdit):

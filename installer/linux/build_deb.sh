@@ -21,7 +21,12 @@ SIZE_KB="$(du -sk "$STAGE/opt" | cut -f1)"
 # failing to start. OpenGL/EGL, libxcb and the Wayland client libraries also come from the
 # system (PyInstaller leaves them out; installer/bundle_checks.py FROM_THE_SYSTEM).
 GLIBC="$(find "$STAGE/opt" -type f \( -name '*.so*' -o -name fieldsupport \) -exec objdump -T {} + \
-  2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 | cut -d_ -f2)"
+  2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 | cut -d_ -f2 || true)"
+if [ -z "$GLIBC" ]; then  # without this check, "libc6 (>= )" and a dpkg-deb parse error
+  echo "build_deb.sh: found no glibc symbol version in the bundle (is objdump, from binutils," \
+    "installed?)" >&2
+  exit 1
+fi
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: fieldsupport
 Version: ${VERSION}
