@@ -216,3 +216,51 @@ def test_blob_upload_resumes_and_is_verified(api: tuple[CentralService, str]) ->
         content=b"x",
     )
     assert too_big.status_code in (413, 422)
+
+
+def test_blob_download_resumes_from_any_partial_file(
+    api: tuple[CentralService, str], tmp_path: Path
+) -> None:
+    """A device killed mid-download resumes: from a prefix, from a complete but unrenamed
+    file (a range past the end would get 416), and from bytes that are not the blob."""
+    from fieldsupport.media.blobstore import BlobStore
+    from fieldsupport.sync.blobs import BlobTransfer
+    from fieldsupport.sync.transport import HttpTransport
+    from fieldsupport.tasks import TaskState
+
+    _service, url = api
+    token, _ = _enrol(url)
+    data = bytes(range(256)) * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    put = httpx.put(
+        f"{url}/v1/blobs/{sha}",
+        headers=_auth(token),
+        params={"size": len(data), "media_type": "image/jpeg", "offset": 0},
+        content=data,
+    )
+    assert put.json()["complete"] is True
+    store = BlobStore(tmp_path / "device-blobs")
+    requests: list[dict[str, str] | None] = []
+    transport = HttpTransport(url, token)
+    real_request = transport.request
+
+    def counted(method: str, path: str, **kw: object) -> object:
+        requests.append(kw.get("headers"))  # type: ignore[arg-type]
+        return real_request(method, path, **kw)  # type: ignore[arg-type]
+
+    transport.request = counted  # type: ignore[method-assign]
+    transfer = BlobTransfer(transport, store, TaskState(), lambda _point: None, 64 * 1024)
+    partial = store.root / "tmp" / f"download-{sha}"
+    try:
+        for kept, expected_requests in ((data[:100_000], 1), (data, 0), (b"x" * 300_000, 2)):
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(kept)
+            store.original_path(sha).unlink(missing_ok=True)
+            requests.clear()
+            assert transfer.download(sha) is True
+            assert store.original_path(sha).read_bytes() == data
+            assert not partial.exists()
+            assert len(requests) == expected_requests
+        assert requests[0] == {"Range": "bytes=300000-"} and requests[1] is None
+    finally:
+        transport.close()

@@ -26,6 +26,7 @@ from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import Principal, now
 from fieldsupport.central.service import CentralService, SeqAllocator
 from fieldsupport.errors import FieldSupportError
+from fieldsupport.media.blobstore import sha256_of
 from fieldsupport.reports.export import (
     AcceptedPage,
     AcceptedReport,
@@ -34,7 +35,6 @@ from fieldsupport.reports.export import (
     document_section,
     read_document,
 )
-from fieldsupport.reports.export_files import sha256_of
 from fieldsupport.sync import wire
 
 DECISION_NAMESPACE = uuid.UUID("0c7d8f64-2b55-4f3e-9a57-6f1b3d2e8c40")

@@ -31,6 +31,15 @@ def check_sha256(sha256: str) -> str:
     return sha256
 
 
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from fieldsupport import __version__
 from fieldsupport.errors import FieldSupportError
+from fieldsupport.media.blobstore import sha256_of
 from fieldsupport.reports import export_files as disk
 from fieldsupport.tasks import Cancelled, TaskState
 
@@ -340,7 +341,7 @@ def _write_batch(
 def _fetch_verified(
     source: ExportSource, target: Path, sha256: str, item: AcceptedReport
 ) -> dict[str, Any]:
-    if target.is_file() and disk.sha256_of(target) == sha256:  # kept from an interrupted run
+    if target.is_file() and sha256_of(target) == sha256:  # kept from an interrupted run
         return {"name": target.name, "sha256": sha256, "bytes": target.stat().st_size}
     with disk.atomic_write(target) as out:
         hashing = disk.HashingWriter(out)

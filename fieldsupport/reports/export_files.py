@@ -56,14 +56,6 @@ def write_bytes(target: Path, body: bytes) -> dict[str, Any]:
     return {"name": target.name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        while chunk := source.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
