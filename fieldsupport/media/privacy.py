@@ -17,6 +17,10 @@ import zlib
 
 from fieldsupport.errors import ValidationError
 
+# Workspace setting: strip GPS from the originals that leave the device (on unless a
+# company's policy wants the positions on the server). Read by the photo service (Settings)
+# and by sync (sync/privacy.py).
+STRIP_GPS_SETTING = "privacy.strip_gps_outgoing"
 GPS_IFD_TAG = 0x8825
 # bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE,
 # UNDEFINED, SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE, IFD)

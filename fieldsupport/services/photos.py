@@ -24,7 +24,7 @@ from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationErro
 from fieldsupport.media import annotate
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import ImageRefused, derive
-from fieldsupport.media.privacy import without_gps
+from fieldsupport.media.privacy import STRIP_GPS_SETTING, without_gps
 from fieldsupport.media.reading import PHOTO_SUFFIXES, FileResult, Outcome, expand, read_photo
 from fieldsupport.models import Attachment, Blob, utcnow
 from fieldsupport.models.enums import BeforeAfter
@@ -75,9 +75,6 @@ __all__ = [
 ]
 
 CAPTION_LEN = 1000  # the report shows the first 280 characters; the JSON carries all
-# Workspace setting: strip GPS from the originals that leave the device (on unless a
-# company's policy wants the positions on the server).
-STRIP_GPS_SETTING = "privacy.strip_gps_outgoing"
 
 
 class PhotoService:

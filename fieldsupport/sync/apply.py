@@ -163,6 +163,7 @@ def _apply_type(
         if pending
         else {}
     )
+    kept = _kept_on_device(conn, rtype.name, rows)
     values = []
     for record in rows:
         data = record["d"]
@@ -175,9 +176,35 @@ def _apply_type(
             for index, name in enumerate(names, start=2):
                 if name in mine:
                     row[index] = current[name]
+        if (own := kept.get(record["id"])) is not None:
+            for index, name in enumerate(names, start=2):
+                if row[index] is None and own.get(name) is not None:
+                    row[index] = own[name]
         values.append(tuple(row))
     conn.exec_driver_sql(upsert.statement, values)
     return len(values)
+
+
+def _kept_on_device(
+    conn: Connection, table: str, rows: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Local values of ``wire.KEPT_ON_DEVICE`` columns the incoming rows would clear."""
+    columns = wire.KEPT_ON_DEVICE.get(table)
+    if not columns:
+        return {}
+    ids = [r["id"] for r in rows if any(r["d"].get(name) is None for name in columns)]
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        selected = ", ".join(columns)
+        for row in conn.exec_driver_sql(
+            f"SELECT id, {selected} FROM {table} WHERE id IN ({marks})", tuple(chunk)
+        ).all():
+            values = dict(zip(columns, row[1:], strict=True))
+            if any(value is not None for value in values.values()):
+                out[row[0]] = values
+    return out
 
 
 def _local_rows(conn: Connection, table: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -33,6 +33,7 @@ from fieldsupport.sync.apply import (
     set_state,
 )
 from fieldsupport.sync.blobs import BlobTransfer
+from fieldsupport.sync.privacy import OutgoingPhotos
 from fieldsupport.sync.transport import SyncError, Transport, check
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
@@ -97,9 +98,9 @@ class SyncClient:
         # strictly one after another (the seeded simulation replays them in order)
         self.prefetch = prefetch
         self.report = SyncReport()
-        self.blobs = BlobTransfer(
-            transport, BlobStore(workspace.blobs_dir), self.task, hook, chunk_bytes
-        )
+        store = BlobStore(workspace.blobs_dir)
+        self.blobs = BlobTransfer(transport, store, self.task, hook, chunk_bytes)
+        self.outgoing_photos = OutgoingPhotos(workspace, store)
 
     # -- the whole run ----------------------------------------------------------------------------
     def run(self, *, verify: bool = False) -> SyncReport:
@@ -145,6 +146,7 @@ class SyncClient:
             ops = self.pending(PUSH_BATCH)
             if not ops:
                 return
+            ops = self.outgoing_photos.prepare(ops)
             uploaded = self.blobs.upload_for(ops)
             self.report.blobs_uploaded += uploaded.count
             self.report.bytes_uploaded += uploaded.bytes

@@ -62,6 +62,10 @@ SCOPE_PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # section 13): devices receive them by pull; a pushed operation on them is refused.
 SERVER_WRITTEN = frozenset({"report_decisions"})
 
+# Values a device keeps when the server holds none: a photo's positions, which a device
+# with the privacy setting on sends as null (sync/privacy.py); its own copy keeps them.
+KEPT_ON_DEVICE: dict[str, tuple[str, ...]] = {"attachments": ("latitude", "longitude")}
+
 # Columns holding a blob's SHA-256: the blob must be on the server before the record.
 BLOB_COLUMNS: dict[str, tuple[str, ...]] = {
     "attachments": ("sha256",),
