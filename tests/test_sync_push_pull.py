@@ -18,7 +18,7 @@ from fieldsupport.models import Case, CaseEvent, Customer
 from fieldsupport.models.enums import CaseEventKind
 from fieldsupport.services.cases import CaseService
 from fieldsupport.sync.client import SyncClient, local_checkpoint
-from fieldsupport.sync.transport import HttpTransport, SyncError, UpdateRequired
+from fieldsupport.sync.transport import HttpTransport, SyncError, UpdateRequired, is_loopback
 from fieldsupport.workflow import Action
 from fieldsupport.workspace import Workspace
 from tests import sync_helpers
@@ -307,3 +307,23 @@ def test_checkpoint_repairs_a_damaged_copy_by_pulling_again(devices: dict[str, D
     assert report.repaired and report.divergent == {}  # type: ignore[attr-defined]
     with anna.ws.transaction() as s:
         assert s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()
+
+
+def test_a_proxy_in_the_environment_does_not_capture_loopback(
+    server: BackgroundServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a company laptop's proxy setting; nothing listens there
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    device = Device(tmp_path / "behind-proxy", server.url, "bo")  # enrols through loopback
+    try:
+        with device.ws.transaction() as s:
+            s.add(Customer(name="Behind a proxy"))
+        report = device.sync()
+    finally:
+        device.close()
+    assert report.pushed == 1 and report.applied == 1  # type: ignore[attr-defined]
+    assert is_loopback("http://localhost:8765") and is_loopback("http://[::1]:80")
+    assert is_loopback("https://127.0.0.2") and not is_loopback("https://cases.example.com")

@@ -5,9 +5,11 @@ puts its faulty in-process transport in its place."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.sync import wire
@@ -104,6 +106,17 @@ def _message(reply: Reply) -> str:
     return str(body)[:200]
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class HttpTransport:
     def __init__(self, url: str, token: str | None = None, *, timeout: float = TIMEOUT_S) -> None:
         import httpx
@@ -113,7 +126,15 @@ class HttpTransport:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._httpx = httpx
-        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        # A proxy from the environment (HTTP_PROXY on a company laptop) is for the network,
+        # not this machine: the embedded demo server and a server on loopback are reached
+        # directly, whatever NO_PROXY says.
+        self._client = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            trust_env=not is_loopback(self.url),
+        )
 
     def request(
         self,
