@@ -15,14 +15,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fieldsupport.central.embedded import DEMO_PASSWORD, EmbeddedServer, central_folder, prepare
+from fieldsupport.central.embedded import (
+    DEMO_PASSWORD,
+    EMBEDDED_KEY,
+    EmbeddedServer,
+    central_folder,
+    prepare,
+)
 from fieldsupport.central.seeding import describe
 from fieldsupport.central.server import open_service
 from fieldsupport.demo.generator import create_demo
 from fieldsupport.models import Case
 from fieldsupport.services.cases import CaseService
 from fieldsupport.sync import wire
-from fieldsupport.sync.client import local_checkpoint
+from fieldsupport.sync.apply import get_state, local_write
+from fieldsupport.sync.client import CURSOR_KEY, local_checkpoint
 from fieldsupport.sync.session import connect, run_sync, status
 from fieldsupport.workspace import Workspace
 from tests.sync_helpers import outbox
@@ -62,6 +69,45 @@ def test_seeded_server_holds_exactly_the_workspace(demo: Workspace) -> None:
         assert {"anna.kowalska", "maria.santos", "admin"} <= set(users)
         assert users["maria.santos"]["role"] == "back_office"
         assert len(blob_files) >= 1  # the demo's photos and signatures
+    finally:
+        demo.close()
+
+
+def test_a_start_killed_half_way_through_seeding_is_finished_by_the_next(
+    demo: Workspace,
+) -> None:
+    try:
+        # what a start killed after the accounts but before the seeding's commit leaves
+        service = open_service(
+            f"sqlite:///{central_folder(demo.root) / 'central.db'}",
+            central_folder(demo.root) / "blobs",
+        )
+        try:
+            service.accounts.add_user("admin", DEMO_PASSWORD, "admin")
+        finally:
+            service.engine.dispose()
+        assert prepare(demo) is True  # seeded now, not taken for done
+        with demo.engine.connect() as conn:
+            cursor = get_state(conn, CURSOR_KEY)
+        service = open_service(
+            f"sqlite:///{central_folder(demo.root) / 'central.db'}",
+            central_folder(demo.root) / "blobs",
+        )
+        try:
+            counts = describe(service)
+        finally:
+            service.engine.dispose()
+        assert counts["cases"] == 40
+        assert cursor == sum(counts.values())  # the whole seeded sequence
+        # what a start killed after the server's commit but before the workspace's note leaves
+        with local_write(demo.engine) as conn:
+            conn.exec_driver_sql(
+                "DELETE FROM settings WHERE key IN (?, ?)", (CURSOR_KEY, EMBEDDED_KEY)
+            )
+        assert prepare(demo) is False  # not seeded twice ...
+        with demo.engine.connect() as conn:  # ... and the note is made
+            assert get_state(conn, CURSOR_KEY) == cursor
+            assert get_state(conn, EMBEDDED_KEY) is True
     finally:
         demo.close()
 

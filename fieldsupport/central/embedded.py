@@ -24,7 +24,7 @@ from fieldsupport.central.server import BackgroundServer, free_port, open_servic
 from fieldsupport.central.service import CentralService
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models import User
-from fieldsupport.sync.apply import local_write, set_state
+from fieldsupport.sync.apply import get_state, local_write, set_state
 from fieldsupport.sync.client import CURSOR_KEY
 from fieldsupport.sync.session import connect, server_of
 from fieldsupport.sync.tokens import load_token
@@ -48,28 +48,44 @@ def _open(folder: Path) -> CentralService:
 
 
 def prepare(workspace: Workspace) -> bool:
-    """Create and seed the embedded server's data once; True when it was created now."""
+    """Create and seed the embedded server's data once; True when it was seeded now.
+
+    Seeding is one transaction on the server (``seed_from_workspace``), so "the server holds
+    records" is the mark of a finished seeding: a start killed while adding the accounts or
+    seeding is finished by the next start, and one killed after the server's commit but
+    before the workspace noted its cursor gets the note now."""
     folder = central_folder(workspace.root)
     service = _open(folder)
     try:
         with service.reading() as conn:
-            if conn.execute(select(func.count()).select_from(t.accounts)).scalar_one():
-                return False
+            seeded = conn.execute(select(func.count()).select_from(t.records)).scalar_one()
+            existing = set(conn.execute(select(t.accounts.c.username)).scalars())
+        if seeded:
+            with workspace.engine.connect() as conn:
+                noted = get_state(conn, EMBEDDED_KEY, False)
+            if not noted:
+                _note_seeded(workspace, seeded)
+            return False
         with workspace.transaction() as session:
             users = [(u.username, u.role.value, u.team) for u in session.query(User).all()]
         if DEMO_ACCOUNT not in {name for name, _role, _team in users}:
             users.append((DEMO_ACCOUNT, "admin", None))
         for username, role, team in users:
-            service.accounts.add_user(username, DEMO_PASSWORD, role, team=team)
+            if username not in existing:
+                service.accounts.add_user(username, DEMO_PASSWORD, role, team=team)
         seeded = seed_from_workspace(service, workspace)
-        with local_write(workspace.engine) as conn:
-            # the workspace holds everything the server was seeded with, up to this cursor
-            set_state(conn, CURSOR_KEY, seeded)
-            set_state(conn, EMBEDDED_KEY, True)
+        _note_seeded(workspace, seeded)
         log.info("embedded central server seeded with %d records in %s", seeded, folder)
         return True
     finally:
         service.engine.dispose()
+
+
+def _note_seeded(workspace: Workspace, cursor: int) -> None:
+    with local_write(workspace.engine) as conn:
+        # the workspace holds everything the server was seeded with, up to this cursor
+        set_state(conn, CURSOR_KEY, cursor)
+        set_state(conn, EMBEDDED_KEY, True)
 
 
 def _port_file(folder: Path) -> Path:
