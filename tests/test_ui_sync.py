@@ -93,6 +93,7 @@ def test_not_connected_says_so_and_keeps_working(qtbot: QtBot, workspace: Worksp
     assert not page.sync_button.isEnabled()
     assert "Offline" in win.connection_label.text()
     assert win.sync.sync_now() is None  # nothing to sync with
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5_000)  # conflicts read
     assert not page.conflict_box.isVisible() and not page.refused_box.isVisible()
 
 
@@ -121,6 +122,13 @@ def test_connect_sync_now_and_the_status_bar(
         win.sync.refresh_status()
         qtbot.waitUntil(lambda: "Pending changes: 0" in win.pending_label.text(), timeout=10_000)
         assert case_id
+        # connecting again offers the address and user this device used (read in a worker)
+        from fieldsupport.ui.connect_dialog import ConnectDialog
+
+        again = ConnectDialog(workspace, page)
+        qtbot.waitUntil(lambda: again.url.text() == server.url, timeout=10_000)
+        assert again.user.text() == "bo" and again.password.text() == ""
+        again.close()
         win.close()
 
 
@@ -176,8 +184,11 @@ def test_conflicts_are_decided_in_the_page(
             assert page.conflict_table.item(0, 3).text() == "from the office (yours)"
             win.sync.refresh_status()
             qtbot.waitUntil(lambda: "1 conflicts" in win.pending_label.text(), timeout=10_000)
-            qtbot.mouseClick(page.take_button, _left())
-            assert "waiting to be sent" in page.conflict_table.item(0, 5).text()
+            qtbot.mouseClick(page.take_button, _left())  # written in a worker
+            qtbot.waitUntil(
+                lambda: "waiting to be sent" in page.conflict_table.item(0, 5).text(),
+                timeout=10_000,
+            )
             with qtbot.waitSignal(win.sync.finished, timeout=20_000):
                 win.sync_now()
             qtbot.waitUntil(lambda: page.conflict_table.rowCount() == 0, timeout=10_000)

@@ -30,10 +30,13 @@ class ConnectDialog(QDialog):
         self.user = touch_line(self, self.tr("User name"))
         self.password = touch_line(self, self.tr("Password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        known = server_of(workspace)
-        if known:
-            self.url.setText(str(known.get("url", "")))
-            self.user.setText(str(known.get("username") or ""))
+        # the address and user this device used before, read in a worker
+        self._prefill: Operation | None = Operation(
+            lambda _task: server_of(workspace),
+            parent=self,
+            on_success=self._prefilled,
+            on_failure=lambda _error: None,  # nothing to offer: the fields stay empty
+        )
         form = QFormLayout()
         form.addRow(self.tr("Server address"), self.url)
         form.addRow(self.tr("User name"), self.user)
@@ -51,6 +54,15 @@ class ConnectDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self.resize(520, self.sizeHint().height())
+
+    def _prefilled(self, known: object) -> None:
+        self._prefill = None
+        if not isinstance(known, dict):
+            return
+        if not self.url.text():  # never over what the user has typed meanwhile
+            self.url.setText(str(known.get("url", "")))
+        if not self.user.text():
+            self.user.setText(str(known.get("username") or ""))
 
     def start(self) -> None:
         url, user = self.url.text().strip(), self.user.text().strip()

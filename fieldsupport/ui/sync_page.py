@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.errors import FieldSupportError
 from fieldsupport.sync.client import SyncReport
 from fieldsupport.sync.conflicts import ConflictView, RefusedChange, Resolution, SyncDecisions
 from fieldsupport.sync.session import SyncStatus
+from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.sync_controller import SyncController
 from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button
 
@@ -65,6 +65,8 @@ class SyncPage(QWidget):
         self._connect_dialog = connect_dialog  # callable(parent) -> dialog; exec'd on click
         self.conflicts: list[ConflictView] = []
         self.refused: list[RefusedChange] = []
+        self.jobs = JobRunner(self)
+        self._reloads = 0
         self.setAccessibleName(self.tr("Sync"))
 
         self.state = QLabel(self)
@@ -173,6 +175,8 @@ class SyncPage(QWidget):
             self.show_status(controller.last_status)
         else:
             self.state.setText(self.tr("Reading the sync state…"))
+        self.conflict_box.hide()  # until the worker has read them
+        self.refused_box.hide()
         self.reload_decisions()
 
     # -- status -----------------------------------------------------------------------------------
@@ -258,8 +262,24 @@ class SyncPage(QWidget):
 
     # -- decisions --------------------------------------------------------------------------------
     def reload_decisions(self) -> None:
-        self.conflicts = self.decisions.open_conflicts()
-        self.refused = self.decisions.refused_changes()
+        """Read the open conflicts and refused changes in a worker; only the latest answer is
+        shown (a reload asked for while another runs makes the earlier one stale)."""
+        self._reloads += 1
+        wanted = self._reloads
+        decisions = self.decisions
+        self.jobs.run(
+            lambda _task: (decisions.open_conflicts(), decisions.refused_changes()),
+            lambda lists: self._show_decisions(wanted, lists),
+            self._decisions_failed,
+        )
+
+    def _decisions_failed(self, error: BaseException) -> None:
+        self.message.show_failure(error, self.jobs.show_error)
+
+    def _show_decisions(self, wanted: int, lists: object) -> None:
+        if wanted != self._reloads:
+            return  # a later reload is on its way
+        self.conflicts, self.refused = lists  # type: ignore[misc]
         self.conflict_box.setTitle(self.tr("Conflicts ({n})").format(n=len(self.conflicts)))
         self.refused_box.setTitle(self.tr("Refused changes ({n})").format(n=len(self.refused)))
         self._fill(
@@ -330,23 +350,34 @@ class SyncPage(QWidget):
             if not ok:
                 return
             merged = text
-        try:
-            self.decisions.decide(conflict.id, resolution, merged)
-        except FieldSupportError as exc:
-            self.message.show_error(str(exc))
-            return
-        self.message.show_info(self.tr("Decision recorded; it is sent with the next sync."))
+        decisions = self.decisions
+        # a write: in a worker, where waiting for a sync's transaction cannot stall the window
+        self.jobs.run(
+            lambda _task: decisions.decide(conflict.id, resolution, merged),
+            lambda _result: self._decided(
+                self.tr("Decision recorded; it is sent with the next sync.")
+            ),
+            self._decision_refused,
+        )
+
+    def _decided(self, info: str | None) -> None:
+        if info:
+            self.message.show_info(info)
         self.reload_decisions()
         self.controller.refresh_status()
+
+    def _decision_refused(self, error: BaseException) -> None:
+        self.message.show_failure(error, self.jobs.show_error)
+        self.reload_decisions()
 
     def dismiss(self) -> None:
         row = self._selected(self.refused_table)
         if row is None:
             self.message.show_error(self.tr("Choose a refused change first."))
             return
-        try:
-            self.decisions.dismiss(self.refused[row].seq)
-        except FieldSupportError as exc:
-            self.message.show_error(str(exc))
-        self.reload_decisions()
-        self.controller.refresh_status()
+        decisions, seq = self.decisions, self.refused[row].seq
+        self.jobs.run(
+            lambda _task: decisions.dismiss(seq),
+            lambda _result: self._decided(None),
+            self._decision_refused,
+        )
