@@ -111,3 +111,13 @@ def test_first_paint_signal_and_deferred_start_up_work(
     assert win.model.rowCount() > 0
     # pruning old backups runs in a worker only after the first paint
     qtbot.waitUntil(lambda: len(list(demo_workspace.backups_dir.iterdir())) == 10)
+
+
+def test_help_menu_opens_the_about_dialog(qtbot: QtBot, window: MainWindow) -> None:
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert set(menus) >= {"Tools", "Help"}
+    (about,) = [a for a in menus["Help"].actions() if a.text() == "About FieldSupport"]
+    about.trigger()
+    qtbot.waitUntil(lambda: window.about_dialog.isVisible(), timeout=5_000)
+    assert "FieldSupport" in window.about_dialog.heading.text()
+    window.about_dialog.close()

@@ -284,6 +284,9 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction(self.tr("Settings…"), self)
         self.settings_action.triggered.connect(self.show_settings)
         self.menuBar().addMenu(self.tr("&Tools")).addAction(self.settings_action)
+        self.about_action = QAction(self.tr("About FieldSupport"), self)
+        self.about_action.triggered.connect(self.show_about)
+        self.menuBar().addMenu(self.tr("&Help")).addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -41,6 +41,7 @@ from fieldsupport.services.photos import (
     PhotoView,
 )
 from fieldsupport.services.views import VisitView
+from fieldsupport.ui.flow_layout import FlowLayout
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.photo_grid import FILE_FILTER, STRIP_EDGE, PhotoGridView
 from fieldsupport.ui.photo_import import (
@@ -119,6 +120,7 @@ class PhotoGallery(QWidget):
         self.camera_note = QLabel(self)
         self.camera_note.setAccessibleName(self.tr("Camera"))
         self.camera_note.setStyleSheet("color: palette(placeholder-text);")
+        self.camera_note.setWordWrap(True)  # a long note must not squeeze the filter
         self.camera_note.hide()
         self.deleted_button = touch_button(self.tr("Deleted photos…"), self)
         self.deleted_button.clicked.connect(self.open_deleted)
@@ -171,7 +173,8 @@ class PhotoGallery(QWidget):
         caption_row = QHBoxLayout()
         caption_row.addWidget(self.caption, 1)
         caption_row.addWidget(self.caption_button)
-        actions = QHBoxLayout()
+        # wraps onto a second line in a narrow case file instead of widening the window
+        actions = FlowLayout()
         for button in (
             self.view_button,
             self.annotate_button,
@@ -181,10 +184,9 @@ class PhotoGallery(QWidget):
             self.after_button,
             self.pair_button,
             self.unmark_button,
+            self.delete_button,
         ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.delete_button)
         message_row = QHBoxLayout()
         message_row.addWidget(self.message, 1)
         message_row.addWidget(self.undo_button)
