@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from builders import make_refs, open_case
 from sqlalchemy import func, select
 
 from fieldsupport.errors import ValidationError
-from fieldsupport.models import Asset, Claim, Contact, RecallCampaign, Site
+from fieldsupport.models import Asset, Claim, Contact, Customer, RecallCampaign, Site
 from fieldsupport.models.enums import (
     AssessmentResult,
     ClaimDecision,
@@ -92,6 +92,28 @@ def test_bad_training_sessions(
         TrainingService(workspace).create_session(**args)  # type: ignore[arg-type]
 
 
+def test_attendees_come_from_the_sessions_customer(
+    workspace: Workspace, refs: dict[str, str]
+) -> None:
+    with workspace.transaction() as s:
+        other = Customer(name="Stadtwerke Lindenau GmbH")
+        s.add(other)
+        s.flush()
+        stranger = Contact(customer_id=other.id, name="Klaus Weber")
+        s.add(stranger)
+        s.flush()
+        stranger_id = stranger.id
+    training = TrainingService(workspace)
+    session = training.create_session(
+        topic="Safety", started_at=T0, duration_minutes=60, customer_id=refs["customer"]
+    )
+    with pytest.raises(ValidationError, match="contact belongs to another customer"):
+        training.add_attendee(session.id, contact_id=stranger_id)
+    with pytest.raises(ValidationError, match="Attendee name is required"):
+        training.add_attendee(session.id, "  ")
+    assert training.get(session.id).attendees == ()
+
+
 # -- claims ------------------------------------------------------------------------------------
 def test_claim_decisions_and_rma(workspace: Workspace, refs: dict[str, str]) -> None:
     cases = CaseService(workspace)
@@ -146,6 +168,18 @@ def test_bad_claims_save_nothing(workspace: Workspace, refs: dict[str, str]) -> 
         assert s.scalar(select(func.count()).select_from(Claim)) == 0
 
 
+def test_a_decision_needs_its_reason(workspace: Workspace, refs: dict[str, str]) -> None:
+    case_id = open_case(CaseService(workspace), refs, assist_type="A2")
+    claims = ClaimService(workspace)
+    claim = claims.open_claim(case_id, "refund", "Wrong batch.", [ClaimItemSpec(1, "Lot L-77")])
+    with pytest.raises(ValidationError, match="Decision reason is required"):
+        claims.decide(claim.id, "rejected", " ")
+    with pytest.raises(ValidationError, match="Unknown decision 'maybe'"):
+        claims.decide(claim.id, "maybe", "Unsure.")
+    (kept,) = claims.of_case(case_id)
+    assert (kept.status, kept.decision, kept.rma_number) == (ClaimStatus.OPEN, None, None)
+
+
 # -- recalls -----------------------------------------------------------------------------------
 def test_serial_parsing() -> None:
     assert split_serial("ph-s3-036041") == ("PH-S3-", 36041)  # prefix case and zeros ignored
@@ -161,6 +195,9 @@ def test_serial_parsing() -> None:
         ([ScopeSpec("p", "A-100", "A-200"), ScopeSpec("p", "A-150", None)], "overlap"),
         ([ScopeSpec("p", None, "A-200"), ScopeSpec("p", "A-100", "A-120")], "overlap"),
         ([ScopeSpec("p", lot_number="L1"), ScopeSpec("p", lot_number="l1")], "overlap"),
+        # every unit of a product already covers any lot or range of it
+        ([ScopeSpec("p"), ScopeSpec("p", lot_number="L1")], "same product .all units and lot L1"),
+        ([ScopeSpec("p", "A-100", None), ScopeSpec("p")], "serials A-100 to … and all units"),
         ([ScopeSpec("p", "A-1", lot_number="L1")], "either a lot or a serial range"),
         ([ScopeSpec("p", "ABC")], "must end in a number"),
         ([], "at least one affected product"),
@@ -179,6 +216,7 @@ def test_non_overlapping_scopes_are_fine() -> None:
             ScopeSpec("p", "B-100", "B-300"),  # another serial family
             ScopeSpec("q", "A-150", "A-160"),  # another product
             ScopeSpec("p", lot_number="L-1"),
+            ScopeSpec("r"),  # every unit of a third product
         ]
     )
 
@@ -229,6 +267,9 @@ def test_campaign_finds_affected_assets_and_tracks_progress(
     )
     with pytest.raises(ValidationError, match="how you tried to reach"):
         recalls.record_action(campaign.id, second, "not_reachable")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(ValidationError, match="is in the future"):
+        recalls.record_action(campaign.id, second, "notified", performed_at=tomorrow)
     status = recalls.record_action(campaign.id, second, "not_reachable", note="3 calls, no answer")
     assert status is RecallActionStatus.OPEN
     progress = recalls.progress(campaign.id, today=date(2026, 3, 15))

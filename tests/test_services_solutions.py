@@ -217,3 +217,56 @@ def test_applying_needs_a_released_version_and_an_open_visit(
     visits.depart(visit.id, arrived + timedelta(hours=1))
     with pytest.raises(ValidationError, match="visit is finished"):
         apps.start(visit.id, released)
+
+
+def test_records_keep_the_exact_version_they_applied(
+    solutions: SolutionService, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    v1 = _released(solutions)
+    case_id = open_case(CaseService(workspace), refs)
+    visits = VisitService(workspace, user_id=refs["engineer"])
+    visit = visits.plan_visit(case_id)
+    visits.arrive(visit.id)
+    apps = ApplicationService(workspace, user_id=refs["engineer"])
+    on_v1 = apps.start(visit.id, v1)
+    # version 2 narrows the rate range and drops the temperature
+    v2 = solutions.new_version(v1)
+    narrower = [ParameterSpec("Dosing rate", "ml/min", 11, 10, 12)]
+    solutions.update(v2.id, SolutionDraft(**{**DOSING.__dict__, "parameters": narrower}))
+    solutions.move(v2.id, "in_review")
+    solutions.move(v2.id, "released")
+    solutions.move(v1, "retired")
+    again = apps.get(on_v1.id)
+    assert (again.solution_id, again.version_number) == (v1, 1)
+    assert [(p.name, p.max_value) for p in again.parameters] == [
+        ("Dosing rate", 14),
+        ("Temperature", 70),
+    ]
+    # 13.5 is inside version 1's range, although outside version 2's
+    rate = again.parameters[0].parameter_id
+    assert apps.record_value(on_v1.id, rate, 13.5).out_of_range is False
+    on_v2 = apps.start(visit.id, v2.id)
+    assert (on_v2.version_number, [p.max_value for p in on_v2.parameters]) == (2, [12])
+    with pytest.raises(ValidationError, match="Only a released version can be applied"):
+        apps.start(visit.id, v1)  # retired
+
+
+def test_a_refused_edit_keeps_the_draft_as_it_was(solutions: SolutionService) -> None:
+    draft = solutions.create(DOSING)
+    broken = SolutionDraft(
+        **{
+            **DOSING.__dict__,
+            "title": "Renamed",
+            "steps": [StepSpec("Only step")],
+            "parameters": [ParameterSpec("Dosing rate", "ml/min", 12, 14, 10)],
+        }
+    )
+    with pytest.raises(ValidationError, match="minimum .14 ml/min. is greater than the maximum"):
+        solutions.update(draft.id, broken)
+    kept = solutions.get(draft.id)
+    assert kept.title == DOSING.title
+    assert [s.title for s in kept.steps] == ["Flush the dosing line", "Set the dosing rate"]
+    assert [(p.name, p.min_value, p.max_value) for p in kept.parameters] == [
+        ("Dosing rate", 10, 14),
+        ("Temperature", 60, 70),
+    ]

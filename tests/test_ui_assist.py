@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from builders import make_refs, open_case
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +15,7 @@ from fieldsupport.models import Asset, Contact
 from fieldsupport.models.enums import ApplicationOutcome, AssessmentResult
 from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.cases import CaseService
+from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, SolutionService, StepSpec
 from fieldsupport.services.training import TrainingService
 from fieldsupport.services.visits import VisitService
@@ -75,6 +77,14 @@ def test_apply_a_solution_on_a_visit(
     dialog.actual_edits[rate].setText("0.9 l/h")
     dialog.save_value(rate)
     assert "given in l/h" in dialog.message.text()
+    edit = dialog.actual_edits[rate]
+    edit.clear()
+    qtbot.keyClicks(edit, "1")  # on the way to 12: below the range while typed
+    assert "b3261e" in edit.styleSheet()
+    assert dialog.reason_edits[rate].placeholderText() == "required: out of range"
+    qtbot.keyClicks(edit, "2 ml/min")
+    assert "b3261e" not in edit.styleSheet() and not dialog.reason_edits[rate].placeholderText()
+    assert ApplicationService(workspace).get(dialog.record.id).parameters[0].actual_value is None
     dialog.actual_edits[rate].setText("15,5")
     dialog.save_value(rate)
     assert "outside its range: give a deviation reason" in dialog.message.text()
@@ -113,6 +123,8 @@ def test_apply_a_solution_on_a_visit(
     dialog.outcome.setCurrentIndex(dialog.outcome.findData("successful"))
     dialog.complete()
     assert dialog.record.completed and not dialog.complete_button.isEnabled()
+    dialog.close_button.click()
+    assert not dialog.isVisible()
     record = ApplicationService(workspace).get(dialog.record.id)
     assert record.outcome is ApplicationOutcome.SUCCESSFUL and record.has_deviation
     qtbot.waitUntil(lambda: tab.records.count() == 1, timeout=10_000)
@@ -132,9 +144,13 @@ def test_log_a_training_session(
     assert "Topic is required" in tab.message.text()
     tab.topic.setText("Dosing pump maintenance")
     tab.duration.setValue(90)
+    tab.materials.setText("Operator manual DX-100")
     with qtbot.waitSignal(view.case_loaded, timeout=10_000):
         tab.create_session()
     assert tab.sessions.count() == 1 and tab.current is not None
+    details = tab.details.text()  # who gave it, how long, with what
+    assert "Trainer: Anna Kowalska" in details and "90 min" in details
+    assert "Materials: Operator manual DX-100" in details
     tab.name.setText("Ewa Wiśniewska")
     tab.role.setText("Operator")
     tab.quick_add()
@@ -188,13 +204,19 @@ def test_author_release_and_version_a_solution(
         editor.parameters.item(0, column).setText(text)
     editor.save()
     assert "target 20 ml/min is outside its own range" in editor.message.text()
-    editor.parameters.item(0, 2).setText("1x")
+    editor.parameters.item(0, 2).setText("fast")
     editor.save()
-    assert "'1x' is not a number" in editor.message.text()
-    editor.parameters.item(0, 2).setText("12")
+    assert "Dosing rate: target: 'fast' is not a number" in editor.message.text()
+    editor.parameters.item(0, 2).setText("0.7 l/h")
+    editor.save()
+    assert "target is measured in ml/min, but the value was given in l/h" in editor.message.text()
+    assert CatalogService(workspace).solutions() == []  # nothing saved half-way
+    editor.parameters.item(0, 2).setText("12 ml/min")  # its own unit is fine
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         editor.save()
     assert page.table.rowCount() == 1 and page.table.item(0, 2).text() == "draft"
+    saved = SolutionService(workspace).get(page.rows[0].id).parameters[0]
+    assert (saved.target, saved.min_value, saved.max_value) == (12, 10, 14)
     page.table.selectRow(0)
     assert not page.move_buttons["released"].isEnabled()  # review first
     for status in ("in_review", "released"):
@@ -229,6 +251,10 @@ def test_author_release_and_version_a_solution(
     page.mark_reviewed()
     assert "Choose an application record" in page.message.text()
     page.review_table.selectRow(0)
+    page.review_comment.setText("x" * 20_001)
+    page.mark_reviewed()
+    assert "too long" in page.message.text()
+    assert page.review_comment.text() == "x" * 20_001  # refused: what was typed stays
     page.review_comment.setText("Widen the range in version 2.")
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         page.mark_reviewed()
@@ -260,6 +286,7 @@ def test_claim_from_opening_to_completion(
     with qtbot.waitSignal(view.case_loaded, timeout=10_000):
         tab.open_claim()
     assert tab.list.count() == 1 and "open" in tab.list.item(0).text()
+    assert "1 × Pump head DX-100 (serial DX-0001)" in tab.details.text()
     tab.decision_reason.setText("Material defect confirmed.")
     tab.decide("approved")
     assert "needs its remedy" in tab.message.text()
@@ -267,7 +294,8 @@ def test_claim_from_opening_to_completion(
     with qtbot.waitSignal(view.case_loaded, timeout=10_000):
         tab.decide("approved")
     rma = f"RMA-{workspace.device_code}-00001"
-    assert rma in tab.list.item(0).text()
+    assert rma in tab.list.item(0).text() and rma in tab.details.text()
+    assert "New pump head, shipped from stock" in tab.details.text()
     assert not tab.approve_button.isEnabled()
     for expected in ("in progress", "completed"):
         with qtbot.waitSignal(view.case_loaded, timeout=10_000):
@@ -300,6 +328,10 @@ def test_recall_campaign_page(
     serials = sorted(page.table.item(r, 3).text() for r in range(page.table.rowCount()))
     assert serials == ["DX-0100", "DX-0200"]  # DX-0001 and DX-0900 are outside the range
     assert "2 affected, 0 done, 2 open" in page.progress.text()
+    assert "Affected: Dosing pump DX-100: serials DX-0050 to DX-0500" in page.progress.text()
+    header = page.table.horizontalHeader()
+    last = page.table.columnCount() - 1
+    assert header.sectionPosition(last) + header.sectionSize(last) >= header.viewport().width()
     page.record()
     assert "Choose an asset" in page.message.text()
     page.table.selectRow(0)
@@ -307,6 +339,15 @@ def test_recall_campaign_page(
     page.record()
     assert "how you tried to reach" in page.message.text()
     page.taken.setCurrentIndex(page.taken.findData("replaced"))
+    today = QDate.currentDate()
+    assert page.performed.maximumDate() == today  # a future day cannot be picked
+    page.performed.setDate(today.addDays(-2))  # done on Monday, recorded on Wednesday
     page.record()
     qtbot.waitUntil(lambda: "2 affected, 1 done, 1 open" in page.progress.text(), timeout=10_000)
+    done = [
+        page.table.item(r, 5).text()
+        for r in range(page.table.rowCount())
+        if page.table.item(r, 4).text() == "done"
+    ]
+    assert done == [f"replaced {today.addDays(-2).toString('yyyy-MM-dd')} 12:00"]
     qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)

@@ -21,6 +21,7 @@ from fieldsupport.models import (
     Claim,
     ClaimItem,
     Contact,
+    Customer,
     CustomSolution,
     KnowledgeArticle,
     KnowledgeArticleProduct,
@@ -82,7 +83,7 @@ def add_rich_records(
     solution = _custom_solution(session, new_id, products, advisor.id, reference)
     _application_record(session, new_id, solution, advisor.id)
     _training(session, new_id, reference, current_user)
-    _claim(session, new_id, products, reference)
+    _claim(session, new_id, products)
     _recall_campaign(session, new_id, products, reference, current_user)
 
 
@@ -272,6 +273,7 @@ def _training(
     )
     session.add(training)
     contacts = session.scalars(select(Contact).where(Contact.customer_id == customer_id)).all()
+    company = session.get(Customer, customer_id)
     for contact in contacts:
         session.add(
             TrainingAttendee(
@@ -280,7 +282,7 @@ def _training(
                 contact_id=contact.id,
                 name=contact.name,
                 role=contact.role,
-                company=None,
+                company=company.name if company else None,  # as TrainingService fills it in
                 signed_off=True,
                 assessment=AssessmentResult.PASSED,
                 assessment_score=0.9,
@@ -299,12 +301,7 @@ def _training(
     )
 
 
-def _claim(
-    session: Session,
-    new_id: Callable[[], str],
-    products: dict[str, Product],
-    reference: datetime,
-) -> None:
+def _claim(session: Session, new_id: Callable[[], str], products: dict[str, Product]) -> None:
     case = session.scalar(select(Case).where(Case.assist_type == AssistType.CLAIM).limit(1))
     if case is None:
         return
@@ -312,7 +309,7 @@ def _claim(
         id=new_id(),
         case_id=case.id,
         claim_type=ClaimType.REPLACEMENT,
-        rma_number=f"RMA-{reference:%Y}-0001",
+        # no RMA number yet: the service assigns one when the claim is approved
         reason="Pump head cracked after four weeks in service.",
         customer_request="Replace the pump head free of charge.",
         status=ClaimStatus.UNDER_REVIEW,
@@ -363,16 +360,24 @@ def _recall_campaign(
         )
     ).all()
     for index, asset in enumerate(affected):
-        done = index % 3 == 0
+        # as RecallService records them: an asset nobody has acted on has no action yet, and
+        # one the engineer could not reach stays open with a note saying how they tried
+        done, unreachable = index % 3 == 0, index == 1
+        if not (done or unreachable):
+            continue
         session.add(
             RecallAction(
                 id=new_id(),
                 campaign_id=campaign.id,
                 asset_id=asset.id,
                 status=RecallActionStatus.DONE if done else RecallActionStatus.OPEN,
-                action_taken=RecallActionTaken.REPLACED if done else None,
-                performed_at=reference - timedelta(days=index + 1) if done else None,
-                performed_by_id=engineer if done else None,
-                note="Valves replaced, pump tested." if done else None,
+                action_taken=RecallActionTaken.REPLACED
+                if done
+                else RecallActionTaken.NOT_REACHABLE,
+                performed_at=reference - timedelta(days=index + 1),
+                performed_by_id=engineer,
+                note="Valves replaced, pump tested."
+                if done
+                else "Called maintenance twice; no answer. Try again on the next visit.",
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -43,6 +43,8 @@ from fieldsupport.services.validation import (
 from fieldsupport.workspace import Workspace
 
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+# a device clock a little ahead of the one that stamped "now" is not a future date
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 def split_serial(serial: str) -> tuple[str, int] | None:
@@ -173,12 +175,18 @@ def check_scopes(scopes: Sequence[ScopeSpec]) -> list[ScopeSpec]:
             if first.product_id == second.product_id and _overlap(first, second):
                 raise ValidationError(
                     f"Two scopes of the campaign overlap for the same product "
-                    f"({_describe(first)} and {_describe(second)}); merge them."
+                    f"({describe_scope(first)} and {describe_scope(second)}); merge them."
                 )
     return checked
 
 
+def _covers_every_unit(scope: ScopeSpec) -> bool:
+    return scope.lot_number is None and scope.serial_from is None and scope.serial_to is None
+
+
 def _overlap(a: ScopeSpec, b: ScopeSpec) -> bool:
+    if _covers_every_unit(a) or _covers_every_unit(b):
+        return True  # every unit of the product includes any lot or range of it
     if a.lot_number is not None or b.lot_number is not None:
         return (
             a.lot_number is not None and a.lot_number.casefold() == (b.lot_number or "").casefold()
@@ -190,7 +198,8 @@ def _overlap(a: ScopeSpec, b: ScopeSpec) -> bool:
     return ia[1] <= ib[2] and ib[1] <= ia[2]
 
 
-def _describe(scope: ScopeSpec) -> str:
+def describe_scope(scope: ScopeSpec) -> str:
+    """What part of a product a scope covers: "lot L-9", "serials A-100 to …", "all units"."""
     if scope.lot_number:
         return f"lot {scope.lot_number}"
     if scope.serial_from or scope.serial_to:
@@ -314,6 +323,12 @@ class RecallService:
         """What was done about one asset. "Not reachable" keeps the asset open."""
         action_taken = parse_enum(RecallActionTaken, taken, "action")
         when = require_aware(performed_at, "date") if performed_at else utcnow()
+        if when > utcnow() + CLOCK_SLACK:
+            raise ValidationError(
+                f"The date {when.astimezone():%Y-%m-%d %H:%M} is in the future; record what "
+                "was done once it has been done.",
+                field="date",
+            )
         text = optional_text(note, "note")
         if action_taken is RecallActionTaken.NOT_REACHABLE and text is None:
             raise ValidationError("Say how you tried to reach the customer (a note).", field="note")

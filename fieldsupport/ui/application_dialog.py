@@ -26,7 +26,12 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import ApplicationOutcome, MeasurementPhase, StepResultState
-from fieldsupport.services.applications import ApplicationService, ApplicationView
+from fieldsupport.services.applications import (
+    ApplicationService,
+    ApplicationView,
+    out_of_range,
+    parse_quantity,
+)
 from fieldsupport.services.photos import PhotoOwner, PhotoService
 from fieldsupport.ui.photo_gallery import PhotoGallery
 from fieldsupport.ui.step_photos import StepPhotoCell, step_photo_view
@@ -120,6 +125,9 @@ class ApplicationDialog(QDialog):
         self.outcome_notes.setMinimumHeight(TOUCH_HEIGHT)
         self.complete_button = touch_button(self.tr("Complete record"), self)
         self.complete_button.clicked.connect(self.complete)
+        # everything is saved as it is entered: closing loses nothing
+        self.close_button = touch_button(self.tr("Close"), self)
+        self.close_button.clicked.connect(self.reject)
         self.message = InlineMessage(self)
         self.actual_edits: dict[str, QLineEdit] = {}
         self.reason_edits: dict[str, QLineEdit] = {}
@@ -162,6 +170,7 @@ class ApplicationDialog(QDialog):
         finish.addWidget(self.outcome)
         finish.addWidget(self.outcome_notes, 1)
         finish.addWidget(self.complete_button)
+        finish.addWidget(self.close_button)
         measurements = QVBoxLayout()
         measurements.addWidget(QLabel(self.tr("Process measurements before and after"), self))
         measurements.addWidget(self.process, 1)
@@ -214,8 +223,8 @@ class ApplicationDialog(QDialog):
             reason.setCursorPosition(0)  # a long reason shows its beginning, not its end
             reason.setToolTip(p.deviation_reason or "")
             reason.setReadOnly(done)
-            reason.setPlaceholderText(self.tr("required: out of range") if p.out_of_range else "")
             if p.parameter_id not in self.actual_edits:
+                actual.textEdited.connect(lambda _t, pid=p.parameter_id: self.flag_typed(pid))
                 actual.editingFinished.connect(lambda pid=p.parameter_id: self.save_value(pid))
                 reason.editingFinished.connect(lambda pid=p.parameter_id: self.save_value(pid))
                 self.parameters.setCellWidget(row, 3, actual)
@@ -224,12 +233,7 @@ class ApplicationDialog(QDialog):
                     actual,
                     reason,
                 )
-            style = "QLineEdit { border: 2px solid #b3261e; }" if p.out_of_range else ""
-            actual.setStyleSheet(style)
-            for column in range(3):
-                self.parameters.item(row, column).setForeground(
-                    QBrush(OUT_OF_RANGE) if p.out_of_range else QBrush()
-                )
+            self._mark(row, p.parameter_id, p.out_of_range)
         self.steps.setRowCount(len(record.steps))
         for row, s in enumerate(record.steps):
             for column, text in enumerate(
@@ -279,6 +283,31 @@ class ApplicationDialog(QDialog):
         if record.outcome is not None:
             self.outcome.setCurrentIndex(self.outcome.findData(record.outcome.value))
             self.outcome_notes.setText(record.outcome_notes or "")
+
+    def _mark(self, row: int, parameter_id: str, flagged: bool) -> None:
+        """Show a parameter's row as out of range (red, a deviation reason asked for)."""
+        style = "QLineEdit { border: 2px solid #b3261e; }" if flagged else ""
+        self.actual_edits[parameter_id].setStyleSheet(style)
+        self.reason_edits[parameter_id].setPlaceholderText(
+            self.tr("required: out of range") if flagged else ""
+        )
+        for column in range(3):
+            self.parameters.item(row, column).setForeground(
+                QBrush(OUT_OF_RANGE) if flagged else QBrush()
+            )
+
+    @Slot()
+    def flag_typed(self, parameter_id: str) -> None:
+        """Flag an out-of-range value while it is being typed, before it is saved."""
+        row, p = next(
+            (i, p) for i, p in enumerate(self.record.parameters) if p.parameter_id == parameter_id
+        )
+        text = self.actual_edits[parameter_id].text()
+        try:
+            value = parse_quantity(text, p.unit, p.name) if text.strip() else None
+        except FieldSupportError:
+            return  # not a value (yet): saving it says what is wrong
+        self._mark(row, parameter_id, out_of_range(value, p.min_value, p.max_value))
 
     def view_step_photo(self, step_id: str) -> None:
         from fieldsupport.ui.photo_viewer import PhotoViewer

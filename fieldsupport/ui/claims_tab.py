@@ -188,7 +188,13 @@ class ClaimsTab(QWidget):
             self.evidence.show_owner(PhotoOwner(claim_id=claim.id))
 
     def _details(self, claim: ClaimView) -> str:
-        lines = [f"<b>{self.tr('Reason')}:</b> {escape(claim.reason)}"]
+        status = self.tr(claim.status.value.replace("_", " "))
+        rma = f" — {self.tr('RMA')} {escape(claim.rma_number)}" if claim.rma_number else ""
+        lines = [
+            f"<b>{self.tr('Status')}:</b> {status}{rma}",
+            f"<b>{self.tr('Items')}:</b> " + "; ".join(self._item(i) for i in claim.items),
+            f"<b>{self.tr('Reason')}:</b> {escape(claim.reason)}",
+        ]
         if claim.customer_request:
             lines.append(f"<b>{self.tr('Customer asks for')}:</b> {escape(claim.customer_request)}")
         if claim.decision is not None:
@@ -198,6 +204,16 @@ class ClaimsTab(QWidget):
         if claim.remedy:
             lines.append(f"<b>{self.tr('Remedy')}:</b> {escape(claim.remedy)}")
         return "<br>".join(lines)
+
+    def _item(self, item: ClaimItemSpec) -> str:
+        """What was claimed, how many, and which unit or lot: 1 × Pump head (serial X-1)."""
+        marks = [
+            self.tr("serial {0}").format(item.serial_number) if item.serial_number else "",
+            self.tr("lot {0}").format(item.lot_number) if item.lot_number else "",
+        ]
+        which = ", ".join(m for m in marks if m)
+        text = f"{item.quantity:g} × {item.description or ''}" + (f" ({which})" if which else "")
+        return escape(text)
 
     def _run(self, call: object) -> bool:
         try:

@@ -4,7 +4,8 @@ campaign."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from html import escape
 
 from PySide6.QtCore import QDate, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
@@ -39,6 +40,7 @@ from fieldsupport.services.recalls import (
     CampaignView,
     RecallService,
     ScopeSpec,
+    describe_scope,
 )
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.photo_gallery import PhotoGallery
@@ -46,6 +48,7 @@ from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     InlineMessage,
     align_form_labels,
+    fit_columns,
     format_time,
     section_heading,
     touch_button,
@@ -112,6 +115,14 @@ class RecallsPage(QWidget):
         self.taken.setMinimumHeight(TOUCH_HEIGHT)
         for value in RecallActionTaken:
             self.taken.addItem(self.tr(_choice(value.value)), value.value)
+        # the day it was done: often recorded later, never in the future
+        self.performed = QDateEdit(self)
+        self.performed.setAccessibleName(self.tr("Date done"))
+        self.performed.setCalendarPopup(True)
+        self.performed.setDisplayFormat("yyyy-MM-dd")
+        self.performed.setMinimumHeight(TOUCH_HEIGHT)
+        self.performed.setMaximumDate(QDate.currentDate())
+        self.performed.setDate(QDate.currentDate())
         self.note = QLineEdit(self)
         self.note.setAccessibleName(self.tr("Note"))
         self.note.setPlaceholderText(self.tr("Note"))
@@ -130,6 +141,7 @@ class RecallsPage(QWidget):
         left.addWidget(self.new_button)
         record = QHBoxLayout()
         record.addWidget(self.taken)
+        record.addWidget(self.performed)
         record.addWidget(self.note, 1)
         record.addWidget(self.record_button)
         right = QVBoxLayout()
@@ -178,11 +190,15 @@ class RecallsPage(QWidget):
             self.progress.setText(self.tr("No campaign on this device."))
             self.loaded.emit()
             return
-        recalls = self._recalls
+        recalls, catalog = self._recalls, self._catalog
         self._generation += 1
         generation = self._generation
         self.jobs.run(
-            lambda _t: (recalls.affected_assets(campaign.id), recalls.progress(campaign.id)),
+            lambda _t: (
+                recalls.affected_assets(campaign.id),
+                recalls.progress(campaign.id),
+                dict(catalog.products()),
+            ),
             lambda result: self._show(generation, campaign, *result),
         )
 
@@ -192,10 +208,14 @@ class RecallsPage(QWidget):
         campaign: CampaignView,
         assets: list[AffectedAsset],
         progress: object,
+        products: dict[str, str],
     ) -> None:
         if generation != self._generation:
             return  # a newer load is on its way
         self.assets = assets
+        scopes = "; ".join(
+            f"{products.get(s.product_id, '?')}: {describe_scope(s)}" for s in campaign.scopes
+        )
         self.progress.setText(
             self.tr("<b>{0}</b> — {1}: {2} affected, {3} done, {4} open, {5} overdue").format(
                 campaign.code,
@@ -205,6 +225,8 @@ class RecallsPage(QWidget):
                 progress.open,  # type: ignore[attr-defined]
                 progress.overdue,  # type: ignore[attr-defined]
             )
+            + "<br>"
+            + self.tr("Affected: {0}").format(escape(scopes))
         )
         self.table.setRowCount(0)
         for a in assets:
@@ -230,7 +252,7 @@ class RecallsPage(QWidget):
                 elif a.status is RecallActionStatus.DONE:
                     item.setForeground(QBrush(DONE))
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         keep = [i for i, a in enumerate(assets) if a.asset_id == self._keep_asset]
         if keep:
             self.table.selectRow(keep[0])
@@ -269,6 +291,7 @@ class RecallsPage(QWidget):
                 campaign.id,
                 asset.asset_id,
                 self.taken.currentData(),
+                performed_at=self.performed_at(),
                 note=self.note.text(),
             )
         except FieldSupportError as exc:
@@ -277,6 +300,14 @@ class RecallsPage(QWidget):
         self.message.clear_message()
         self.note.clear()
         self.show_campaign()
+
+    def performed_at(self) -> datetime | None:
+        """None (now) for today; an earlier day counts from its noon, local time (the day is
+        what the form asks for)."""
+        day: date = self.performed.date().toPython()  # type: ignore[assignment]
+        if day >= date.today():
+            return None
+        return datetime.combine(day, time(12)).astimezone()
 
     @Slot()
     def new_campaign(self) -> CampaignDialog:

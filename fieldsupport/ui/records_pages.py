@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayou
 
 from fieldsupport.services.catalog import CatalogService, TrainingRow
 from fieldsupport.ui.jobs import JobRunner
-from fieldsupport.ui.widgets import format_time
+from fieldsupport.ui.widgets import fit_columns, format_time
 
 
 class _TablePage(QWidget):
@@ -48,7 +48,7 @@ class _TablePage(QWidget):
             self.table.insertRow(index)
             for column, text in enumerate(cells):
                 self.table.setItem(index, column, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self.loaded.emit(len(rows))
 
 

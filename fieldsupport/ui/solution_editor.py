@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldsupport.errors import FieldSupportError
+from fieldsupport.services.applications import parse_quantity
 from fieldsupport.services.photos import PhotoService
 from fieldsupport.services.solutions import (
     ParameterSpec,
@@ -60,6 +61,15 @@ def _table(parent: QWidget, name: str, headers: tuple[str, ...]) -> QTableWidget
     table.horizontalHeader().setStretchLastSection(True)
     table.verticalHeader().setDefaultSectionSize(TOUCH_HEIGHT)
     return table
+
+
+def _limit(text: str, unit: str, label: str) -> float | None:
+    """A target or limit as typed: a number, or a number with the parameter's own unit
+    ("14 ml/min"); a number in another unit is refused by name, never misread."""
+    try:
+        return parse_number(text, label, required=False)
+    except ValueError:
+        return parse_quantity(text, unit, label)
 
 
 class SolutionEditor(QDialog):
@@ -251,15 +261,12 @@ class SolutionEditor(QDialog):
             name = self._cell(self.parameters, r, 0)
             if not any(self._cell(self.parameters, r, c) for c in range(5)):
                 continue
+            unit = self._cell(self.parameters, r, 1)
             numbers = [
-                parse_number(
-                    self._cell(self.parameters, r, c),
-                    f"{name or 'parameter'}: {label}",
-                    required=False,
-                )
+                _limit(self._cell(self.parameters, r, c), unit, f"{name or 'parameter'}: {label}")
                 for c, label in ((2, "target"), (3, "minimum"), (4, "maximum"))
             ]
-            parameters.append(ParameterSpec(name, self._cell(self.parameters, r, 1), *numbers))
+            parameters.append(ParameterSpec(name, unit, *numbers))
         return SolutionDraft(
             title=self.title.text(),
             product_id=self.product.currentData(),
@@ -281,7 +288,7 @@ class SolutionEditor(QDialog):
             return False
         try:
             draft = self.draft()
-        except ValueError as exc:
+        except (ValueError, FieldSupportError) as exc:
             self.message.show_error(str(exc))
             return False
         try:

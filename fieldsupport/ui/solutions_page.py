@@ -24,7 +24,13 @@ from fieldsupport.services.solutions import SolutionService
 from fieldsupport.ui.application_dialog import ApplicationDialog
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.solution_editor import SolutionEditor
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    fit_columns,
+    format_time,
+    touch_button,
+)
 
 # button label -> target status
 MOVES = (
@@ -177,7 +183,7 @@ class SolutionsPage(QWidget):
                 ],
             )
         for table in (self.table, self.review_table):
-            table.resizeColumnsToContents()
+            fit_columns(table)
         if selected is not None:
             ids = [r.id for r in self.rows]
             if selected.id in ids:
@@ -233,14 +239,15 @@ class SolutionsPage(QWidget):
         self.editor = editor
         return editor
 
-    def _act(self, call: object) -> None:
+    def _act(self, call: object) -> bool:
         try:
             call()  # type: ignore[operator]
         except FieldSupportError as exc:
             self.message.show_error(str(exc))
-            return
+            return False
         self.message.clear_message()
         self.reload()
+        return True
 
     def move(self, status: SolutionStatus) -> None:
         row = self.selected()
@@ -260,5 +267,5 @@ class SolutionsPage(QWidget):
             self.message.show_error(self.tr("Choose an application record to review."))
             return
         record_id, comment = self.reviews[row].id, self.review_comment.text()
-        self._act(lambda: self._applications.review(record_id, comment))
-        self.review_comment.clear()
+        if self._act(lambda: self._applications.review(record_id, comment)):
+            self.review_comment.clear()  # a refused review keeps what was typed

@@ -76,6 +76,11 @@ class TrainingTab(QWidget):
         self.create_button = touch_button(self.tr("New session"), self)
         self.create_button.clicked.connect(self.create_session)
 
+        # who gave the chosen session, when, and with what (the list shows topic and time)
+        self.details = QLabel(self)
+        self.details.setAccessibleName(self.tr("The chosen session"))
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
         self.attendees = QTableWidget(0, 5, self)
         self.attendees.setAccessibleName(self.tr("Attendance list"))
         self.attendees.setHorizontalHeaderLabels(
@@ -119,6 +124,7 @@ class TrainingTab(QWidget):
         layout.addWidget(section_heading(self.tr("New session"), self))
         layout.addLayout(form)
         layout.addWidget(section_heading(self.tr("Attendance list of the chosen session"), self))
+        layout.addWidget(self.details)
         layout.addWidget(self.attendees, 1)
         layout.addLayout(add)
         layout.addWidget(self.message)
@@ -155,7 +161,19 @@ class TrainingTab(QWidget):
         self.current = self._training.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
         for widget in (self.add_button, self.pick_button, self.name, self.role, self.contacts):
             widget.setEnabled(self.current is not None)
+        self.details.setText(self._details(self.current) if self.current else "")
+        self.details.setVisible(self.current is not None)
         self._fill_attendees()
+
+    def _details(self, training: TrainingView) -> str:
+        parts = [
+            self.tr("Trainer: {0}").format(training.trainer or self.tr("not recorded")),
+            self.tr("{0}, {1} min").format(
+                format_time(training.started_at), training.duration_minutes
+            ),
+            self.tr("Materials: {0}").format(training.materials or self.tr("none recorded")),
+        ]
+        return " · ".join(parts)
 
     def _fill_attendees(self) -> None:
         self.attendees.setRowCount(0)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTableView,
     QWidget,
 )
 
@@ -157,3 +158,14 @@ def section_heading(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setStyleSheet("font-weight: 600;")
     return label
+
+
+def fit_columns(table: QTableView) -> None:
+    """Columns as wide as their contents, the last one still filling the rest: on a shown
+    table ``resizeColumnsToContents`` also sizes the stretched last column, which then ends
+    short of the right edge until the stretch is switched off and on again."""
+    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    if header.stretchLastSection():
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
