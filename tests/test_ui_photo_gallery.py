@@ -386,3 +386,15 @@ def test_the_case_file_photos_tab_is_the_gallery(
     assert [p.filename for p in case_file.photos_tab.model.photos()] == ["site.jpg"]
     qtbot.waitUntil(lambda: not case_file.jobs.busy, timeout=10_000)
     qtbot.waitUntil(lambda: not case_file.photos_tab.jobs.busy, timeout=10_000)
+
+
+def test_read_only_gallery_does_not_invite_adding(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str
+) -> None:
+    gallery.set_read_only(True)
+    _show(qtbot, gallery, case_id)
+    assert gallery.view.empty_text == "No photos."  # not "add them, drop files here ..."
+    assert not gallery.view.viewport().acceptDrops()
+    gallery.set_read_only(False)
+    assert "drop files here" in gallery.view.empty_text
+    assert gallery.view.viewport().acceptDrops()

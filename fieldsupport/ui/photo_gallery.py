@@ -295,8 +295,8 @@ class PhotoGallery(QWidget):
         ):
             widget.setVisible(not read_only and not self._hidden_in_strip(widget))
         self.caption.setReadOnly(read_only)
-        self.view.setAcceptDrops(not read_only)
-        self.view.viewport().setAcceptDrops(not read_only)
+        if self.view.empty_text in (self.empty_text, self.tr("No photos.")):
+            self._set_usable(True, self.empty_text)  # the empty text and drops follow
         if read_only:
             for widget in (self.camera_button, self.camera_note, self.undo_button):
                 widget.hide()
@@ -308,6 +308,8 @@ class PhotoGallery(QWidget):
         return self.compact and widget in grid_only
 
     def _set_usable(self, usable: bool, empty_text: str) -> None:
+        if usable and self.read_only:
+            empty_text = self.tr("No photos.")  # nothing to add them with here
         self.view.empty_text = empty_text
         self.view.setAcceptDrops(usable and not self.read_only)
         self.view.viewport().setAcceptDrops(usable and not self.read_only)
