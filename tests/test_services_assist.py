@@ -6,10 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from builders import make_refs, open_case
+from report_builders import signature_png
 from sqlalchemy import func, select
 
-from fieldsupport.errors import ValidationError
-from fieldsupport.models import Asset, Claim, Contact, Customer, RecallCampaign, Site
+from fieldsupport.errors import NotFoundError, ValidationError
+from fieldsupport.models import (
+    Asset,
+    Claim,
+    Contact,
+    Customer,
+    RecallCampaign,
+    Signature,
+    Site,
+    TrainingAttendee,
+)
 from fieldsupport.models.enums import (
     AssessmentResult,
     ClaimDecision,
@@ -25,6 +35,7 @@ from fieldsupport.services.recalls import (
     check_scopes,
     split_serial,
 )
+from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.training import TrainingService
 from fieldsupport.workspace import Workspace
 
@@ -67,6 +78,37 @@ def test_training_session_with_attendees(workspace: Workspace, refs: dict[str, s
         ("Ewa Wiśniewska", "Operator", "", "no", "failed"),
     ]
     assert [t.id for t in training.of_case(case_id)] == [session.id]
+
+
+def test_signed_sign_off_is_one_save(workspace: Workspace, refs: dict[str, str]) -> None:
+    case_id = open_case(CaseService(workspace), refs)
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    session = training.create_session(
+        topic="Safety", started_at=T0, duration_minutes=30, case_id=case_id
+    )
+    kept = training.add_attendee(session.id, "Jan Nowak")
+    gone = training.add_attendee(session.id, "Ewa Wiśniewska")
+    signatures = SignatureService(workspace)
+
+    def sign(attendee_id: str, name: str) -> None:
+        signatures.record_signature(
+            signer_name=name,
+            png=signature_png(name),
+            then=lambda s, signature: training.sign_off_in(s, attendee_id, signature),
+        )
+
+    sign(kept.id, "Jan Nowak")
+    training.remove_attendee(gone.id)  # removed while the pad was open
+    with pytest.raises(NotFoundError):
+        sign(gone.id, "Ewa Wiśniewska")
+    with workspace.transaction() as s:
+        names = s.scalars(select(Signature.signer_name)).all()
+        signed = s.scalars(
+            select(TrainingAttendee.signature_id).where(TrainingAttendee.id == kept.id)
+        ).one()
+    assert names == ["Jan Nowak"]  # no signature left without its sign-off
+    assert signed is not None
+    assert training.get(session.id).attendance_list()[0][3] == "signed"
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
 from fieldsupport.media.blobstore import BlobStore
@@ -102,7 +104,10 @@ class SignatureService:
         signer_role: str | None = None,
         visit_id: str | None = None,
         signed_at: datetime | None = None,
+        then: Callable[[Session, Signature], None] | None = None,
     ) -> SignatureView:
+        """``then`` runs in the signature's transaction (what the signature is for, e.g. an
+        attendee's sign-off): both are saved or, when it refuses, neither."""
         name = require_text(signer_name, "signer's name", max_len=NAME_LEN)
         check_signature_png(png)
         kept_strokes = _check_strokes(strokes)
@@ -124,6 +129,8 @@ class SignatureService:
             )
             session.add(signature)
             session.flush()
+            if then is not None:
+                then(session, signature)
             return self._view(signature)
 
     def record_refusal(

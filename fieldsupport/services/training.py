@@ -161,13 +161,21 @@ class TrainingService:
     def sign_off(self, attendee_id: str, *, signature_id: str | None = None) -> None:
         """Sign-off by a tick, or with a captured signature."""
         with self.workspace.transaction() as session:
-            attendee = get_live(session, TrainingAttendee, attendee_id, "attendee")
-            if signature_id is not None:
-                signature = get_live(session, Signature, signature_id, "signature")
-                if signature.declined:
-                    raise ValidationError("A declined signature cannot sign off an attendee.")
-            attendee.signed_off = True
-            attendee.signature_id = signature_id
+            signature = (
+                None
+                if signature_id is None
+                else get_live(session, Signature, signature_id, "signature")
+            )
+            self.sign_off_in(session, attendee_id, signature)
+
+    @staticmethod
+    def sign_off_in(session: Session, attendee_id: str, signature: Signature | None) -> None:
+        """The sign-off in the caller's transaction (with a signature saved in it)."""
+        attendee = get_live(session, TrainingAttendee, attendee_id, "attendee")
+        if signature is not None and signature.declined:
+            raise ValidationError("A declined signature cannot sign off an attendee.")
+        attendee.signed_off = True
+        attendee.signature_id = None if signature is None else signature.id
 
     def assess(self, attendee_id: str, result: AssessmentResult | str) -> None:
         value = parse_enum(AssessmentResult, result, "assessment")

@@ -280,10 +280,15 @@ class TrainingTab(QWidget):
         png, strokes = dialog.png, [list(map(list, s)) for s in dialog.strokes]
 
         def record() -> None:
-            signature = self._signatures.record_signature(
-                signer_name=name, png=png, strokes=strokes
+            # one transaction: an attendee removed meanwhile leaves no signature behind
+            self._signatures.record_signature(
+                signer_name=name,
+                png=png,
+                strokes=strokes,
+                then=lambda session, signature: self._training.sign_off_in(
+                    session, attendee_id, signature
+                ),
             )
-            self._training.sign_off(attendee_id, signature_id=signature.id)
 
         if self._run(record):
             self._refresh()
