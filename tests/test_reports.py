@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,7 @@ from report_builders import ORIENTATION, report_visit, sign
 from sqlalchemy import func, select
 
 from fieldsupport import cli
-from fieldsupport.errors import NotFoundError, ValidationError
+from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models import ServiceReport
 from fieldsupport.models.enums import ReportStatus
@@ -454,3 +455,39 @@ def test_branding_is_checked_and_printed(workspace: Workspace, tmp_path: Path) -
     assert "NIP 725-000-00-00" in text and draft.problems == ()
     images = images_in(draft.pdf_path)  # type: ignore[arg-type]
     assert len(images) == 1  # the logo (no photos on this visit)
+
+
+def test_a_draft_finalized_while_the_next_preview_renders_is_not_overwritten(
+    workspace: Workspace,
+) -> None:
+    rv = report_visit(workspace)
+    reports = ReportService(workspace)
+    draft = reports.generate_draft(rv.visit_id)
+    signature = sign(workspace, rv.visit_id)
+    finalized: list[object] = []
+
+    def meanwhile(fraction: float, _message: str) -> None:
+        # another worker finalizes the draft while this preview is being laid out
+        if fraction > 0.2 and not finalized:
+            finalized.append(reports.finalize(draft.id, signature_id=signature))
+
+    with pytest.raises(FieldSupportError, match="finalized meanwhile"):
+        reports.generate_draft(rv.visit_id, TaskState(on_progress=meanwhile))
+    (only,) = reports.reports_of_visit(rv.visit_id)  # no second "revision 1"
+    assert only.status is ReportStatus.SIGNED and only.revision == 1
+    assert reports.generate_draft(rv.visit_id).revision == 2
+
+
+def test_a_named_copy_that_cannot_be_written_is_said_and_the_report_kept(
+    workspace: Workspace,
+) -> None:
+    rv = report_visit(workspace)
+    reports = ReportService(workspace)
+    reports.generate_draft(rv.visit_id)
+    shutil.rmtree(workspace.reports_dir)
+    workspace.reports_dir.write_text("not a folder")  # the copies cannot go there
+    view = reports.generate_draft(rv.visit_id)
+    assert view.copy_problem is not None and "could not be written" in view.copy_problem
+    assert "the report itself is saved" in view.copy_problem
+    assert view.pdf_path is not None and view.pdf_path.is_file()
+    assert reports.get(view.id).pdf_sha256 == view.pdf_sha256

@@ -10,9 +10,12 @@ import pytest
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 from report_builders import ReportVisit, report_visit
+from sqlalchemy import select
 
+from fieldsupport.models import Signature
 from fieldsupport.models.enums import ReportStatus
 from fieldsupport.services.reports import ReportService
+from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.main_window import MainWindow
 from fieldsupport.ui.report_finalize import FinalizeDialog
 from fieldsupport.ui.report_tab import ReportsTab
@@ -109,3 +112,25 @@ def test_create_preview_and_finalize(
     qtbot.waitUntil(lambda: "Saved" in tab.message.text(), timeout=10_000)
     assert target.read_bytes() == report.pdf_path.read_bytes()  # type: ignore[union-attr]
     assert (tmp_path / "handover" / "report.json").is_file()
+
+
+def test_a_refused_finalize_keeps_no_signature(
+    qtbot: QtBot, tab: ReportsTab, workspace: Workspace, visit: ReportVisit
+) -> None:
+    _create(qtbot, tab)
+    tab._preview.reject()  # type: ignore[union-attr]
+    VisitService(workspace).add_part(visit.visit_id, "O-RING-12", "O-ring 12 mm", 2)
+    tab.finalize_button.click()
+    dialog = tab.findChild(FinalizeDialog)
+    assert dialog is not None
+    dialog.name.setText("Jan Nowak")
+    dialog.pad.set_strokes([[(0.1, 0.6, 0.5), (0.5, 0.2, 0.5), (0.9, 0.7, 0.5)]])
+    dialog.finalize_button.click()
+    qtbot.waitUntil(lambda: "changed after this preview" in tab.message.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: not tab.jobs.busy, timeout=10_000)
+    with workspace.transaction() as s:
+        live = s.scalars(select(Signature).where(Signature.deleted_at.is_(None))).all()
+    assert live == []  # the customer's signature signs nothing, so it is not kept
+    assert ReportService(workspace).reports_of_visit(visit.visit_id)[-1].status is (
+        ReportStatus.DRAFT
+    )

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,8 @@ class ReportView:
     problems: tuple[str, ...] = ()
     # accepted or returned by the back office (None: not decided, or not synced yet)
     decision: DecisionView | None = None
+    # the report is saved, but its copy under a readable name in the reports folder is not
+    copy_problem: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -193,6 +195,21 @@ class ReportService:
         with self.workspace.transaction() as session:
             draft = self._of_visit(session, visit_id)
             row = draft[-1] if draft and draft[-1].status is ReportStatus.DRAFT else None
+            if (
+                row is None
+                and draft
+                and (number, revision)
+                != (
+                    draft[-1].report_number,
+                    draft[-1].revision + 1,
+                )
+            ):
+                # the draft read above was finalized meanwhile: this one would reuse its
+                # revision number
+                raise FieldSupportError(
+                    "This visit's report was finalized meanwhile; report the visit again to "
+                    "make the next revision."
+                )
             if row is None:
                 row = ServiceReport(
                     report_number=number,
@@ -211,8 +228,7 @@ class ReportService:
             row.data_sha256 = data_sha
             session.flush()
             view = self._view(row, problems)
-        self._write_named_copies(view)
-        return view
+        return self._with_named_copies(view)
 
     def finalize(
         self,
@@ -286,8 +302,7 @@ class ReportService:
             session.flush()
             view = self._view(row, problems)
         self._remove_named_draft(view)
-        self._write_named_copies(view)
-        return view
+        return self._with_named_copies(view)
 
     # -- files -----------------------------------------------------------------------------
     def export(self, report_id: str, destination: Path) -> tuple[Path, Path]:
@@ -405,6 +420,21 @@ class ReportService:
             problems=problems,
             decision=decision,
         )
+
+    def _with_named_copies(self, view: ReportView) -> ReportView:
+        """The report is saved by now: a copy that cannot be written is said, not raised."""
+        try:
+            self._write_named_copies(view)
+        except (OSError, FieldSupportError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return replace(
+                view,
+                copy_problem=(
+                    f"Its copy in {self.workspace.reports_dir} could not be written ({reason}); "
+                    "the report itself is saved."
+                ),
+            )
+        return view
 
     def _write_named_copies(self, view: ReportView) -> Path:
         if view.pdf_path is None or view.data_path is None:

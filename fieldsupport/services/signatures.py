@@ -16,11 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
 from fieldsupport.media.blobstore import BlobStore
-from fieldsupport.models import Blob, Signature, Visit, utcnow
+from fieldsupport.models import (
+    Blob,
+    ServiceReport,
+    Signature,
+    TrainingAttendee,
+    Visit,
+    utcnow,
+)
 from fieldsupport.models.base import NAME_LEN, TEXT_LEN
 from fieldsupport.services.records import get_live
 from fieldsupport.services.validation import optional_text, require_text
@@ -158,6 +166,23 @@ class SignatureService:
             session.add(signature)
             session.flush()
             return self._view(signature)
+
+    def discard(self, signature_id: str) -> bool:
+        """Tombstone a signature nothing uses (a finalize that was refused or cancelled after
+        the customer signed); True when it was discarded. One in use stays."""
+        with self.workspace.transaction() as session:
+            signature = session.get(Signature, signature_id)
+            if signature is None or signature.deleted_at is not None:
+                return False
+            used = session.scalar(
+                select(ServiceReport.id).where(ServiceReport.signature_id == signature_id)
+            ) or session.scalar(
+                select(TrainingAttendee.id).where(TrainingAttendee.signature_id == signature_id)
+            )
+            if used:
+                return False
+            signature.deleted_at = utcnow()
+            return True
 
     def get(self, signature_id: str) -> SignatureView:
         with self.workspace.transaction() as session:

@@ -253,9 +253,11 @@ class ReportsTab(QWidget):
     def _say_problems(self, view: ReportView, done: str) -> None:
         text = done.format(view.report_number, view.revision)
         if view.problems:
-            self.message.show_error(
-                text + " " + self.tr("Shown with a marker: {0}.").format("; ".join(view.problems))
-            )
+            text += " " + self.tr("Shown with a marker: {0}.").format("; ".join(view.problems))
+        if view.copy_problem:
+            text += " " + view.copy_problem
+        if view.problems or view.copy_problem:
+            self.message.show_error(text)
         else:
             self.message.show_info(text)
 
@@ -316,13 +318,18 @@ class ReportsTab(QWidget):
                     strokes=list(given.strokes),
                     visit_id=report.visit_id,
                 )
-            return reports.finalize(
-                report.id,
-                signature_id=signature.id,
-                csat_score=given.csat_score,
-                csat_comment=given.csat_comment,
-                state=task,
-            )
+            try:
+                return reports.finalize(
+                    report.id,
+                    signature_id=signature.id,
+                    csat_score=given.csat_score,
+                    csat_comment=given.csat_comment,
+                    state=task,
+                )
+            except BaseException:
+                # refused or cancelled: the signature signs nothing, so it does not stay
+                signatures.discard(signature.id)
+                raise
 
         self.jobs.run(
             job,
