@@ -195,15 +195,10 @@ class ReportService:
         with self.workspace.transaction() as session:
             draft = self._of_visit(session, visit_id)
             row = draft[-1] if draft and draft[-1].status is ReportStatus.DRAFT else None
-            if (
-                row is None
-                and draft
-                and (number, revision)
-                != (
-                    draft[-1].report_number,
-                    draft[-1].revision + 1,
-                )
-            ):
+            next_revision = (
+                (draft[-1].report_number, draft[-1].revision + 1) if draft else (number, 1)
+            )
+            if row is None and (number, revision) != next_revision:
                 # the draft read above was finalized meanwhile: this one would reuse its
                 # revision number
                 raise FieldSupportError(
