@@ -146,6 +146,25 @@ def test_delete_is_a_tombstone_and_restores(
     assert service.deleted_photos(owner) == []
 
 
+def test_deleting_several_photos_is_all_or_nothing(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    service = PhotoService(workspace)
+    owner = PhotoOwner(case_id)
+    a, b, c = _import(service, owner, make_jpegs(tmp_path, 3))
+    service.delete(c)
+    with pytest.raises(NotFoundError):
+        service.delete(a, b, c)  # c is gone already: a and b stay
+    assert [p.id for p in service.photos_of(owner)] == [a, b]
+    service.delete(a, b)
+    assert service.photos_of(owner) == []
+    with pytest.raises(ValidationError, match="not deleted"):
+        service.restore_all([a, b, a])  # the second a is back already: none come back
+    assert service.photos_of(owner) == []
+    assert [p.id for p in service.restore_all([a, b])] == [a, b]
+    assert [p.id for p in service.photos_of(owner)] == [a, b]
+
+
 def _released_solution(workspace: Workspace, user: str) -> str:
     solutions = SolutionService(workspace, user_id=user)
     solution = solutions.create(SolutionDraft(title="Dosing", steps=[StepSpec("Flush")]))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
 from fieldsupport.media import annotate
@@ -209,33 +210,43 @@ class PhotoService:
         with self.workspace.transaction() as session:
             leave_pair(session, editable(session, photo_id))
 
-    def delete(self, photo_id: str) -> None:
-        """Mark the photo (and its annotated copy) deleted; :meth:`restore` brings it back."""
+    def delete(self, *photo_ids: str) -> None:
+        """Mark the photos (and their annotated copies) deleted, all or none;
+        :meth:`restore` brings them back."""
         with self.workspace.transaction() as session:
-            original = editable(session, photo_id)
             now = utcnow()
-            for row in family(session, original):
-                row.deleted_at = now
+            for photo_id in photo_ids:
+                for row in family(session, editable(session, photo_id)):
+                    row.deleted_at = now
 
     def restore(self, photo_id: str) -> PhotoView:
         with self.workspace.transaction() as session:
-            original = session.get(Attachment, photo_id)
-            if original is None or original.derived_from_id is not None:
-                raise NotFoundError("That photo does not exist.")
-            if original.deleted_at is None:
-                raise ValidationError("That photo is not deleted.")
-            check_owner_editable(session, original)
-            deleted_at = original.deleted_at
-            original.deleted_at = None
-            copies = session.scalars(
-                select(Attachment).where(
-                    Attachment.derived_from_id == original.id,
-                    Attachment.deleted_at == deleted_at,  # deleted with it, not before
-                )
-            ).all()
-            for row in copies:
-                row.deleted_at = None
-            return view_of(original, annotated_copy(session, original))
+            return self._restore(session, photo_id)
+
+    def restore_all(self, photo_ids: list[str]) -> list[PhotoView]:
+        """Undo of a delete of several photos: all come back, or none."""
+        with self.workspace.transaction() as session:
+            return [self._restore(session, photo_id) for photo_id in photo_ids]
+
+    @staticmethod
+    def _restore(session: Session, photo_id: str) -> PhotoView:
+        original = session.get(Attachment, photo_id)
+        if original is None or original.derived_from_id is not None:
+            raise NotFoundError("That photo does not exist.")
+        if original.deleted_at is None:
+            raise ValidationError("That photo is not deleted.")
+        check_owner_editable(session, original)
+        deleted_at = original.deleted_at
+        original.deleted_at = None
+        copies = session.scalars(
+            select(Attachment).where(
+                Attachment.derived_from_id == original.id,
+                Attachment.deleted_at == deleted_at,  # deleted with it, not before
+            )
+        ).all()
+        for row in copies:
+            row.deleted_at = None
+        return view_of(original, annotated_copy(session, original))
 
     # -- annotation -------------------------------------------------------------------------
     def annotate(self, photo_id: str, marks: list[dict[str, Any]]) -> PhotoView:

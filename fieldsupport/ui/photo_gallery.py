@@ -469,8 +469,7 @@ class PhotoGallery(QWidget):
             return
 
         def change() -> None:
-            for photo_id in ids:
-                self.service.delete(photo_id)
+            self.service.delete(*ids)  # all in one transaction: all deleted, or none
 
         def success(_result: object) -> None:
             self._deleted_ids = ids
@@ -488,8 +487,7 @@ class PhotoGallery(QWidget):
         self.undo_button.hide()
 
         def change() -> None:
-            for photo_id in ids:
-                self.service.restore(photo_id)
+            self.service.restore_all(ids)
 
         def success(_result: object) -> None:
             self.message.show_info(self.tr("Restored."))
