@@ -334,6 +334,25 @@ def test_bad_marks_are_refused(
     assert service.photo(photo_id).annotation_id is None
 
 
+def test_an_annotation_whose_record_cannot_be_written_leaves_no_file(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    service = PhotoService(workspace)
+    path = tmp_path / "grey.jpg"
+    Image.new("RGB", (800, 600), (128, 128, 128)).save(path, quality=92)
+    (photo_id,) = _import(service, PhotoOwner(case_id), [path])
+    files_before = sorted(p for p in workspace.blobs_dir.rglob("*") if p.is_file())
+    with workspace.engine.begin() as conn:  # the database refuses the copy's record
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_copies BEFORE INSERT ON attachments "
+            "WHEN NEW.derived_from_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    with pytest.raises(Exception, match="disk full"):
+        service.annotate(photo_id, [ARROW, LABEL])
+    assert sorted(p for p in workspace.blobs_dir.rglob("*") if p.is_file()) == files_before
+    assert service.photo(photo_id).annotated_sha256 is None
+
+
 def test_annotation_of_a_portrait_photo_is_upright(
     workspace: Workspace, case_id: str, tmp_path: Path
 ) -> None:

@@ -14,6 +14,7 @@ never changed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -257,8 +258,28 @@ class PhotoService:
             original = editable(session, photo_id)
             source_sha = original.sha256
         rendered = annotate.render_annotated(self._upright_copy(source_sha), cleaned)
+        new_file = not self.store.has(hashlib.sha256(rendered.jpeg).hexdigest())
         sha256 = self.store.put_bytes(rendered.jpeg)
-        write_copies(self.store, sha256, rendered.report_jpeg, rendered.thumbnail_jpeg)
+        try:
+            write_copies(self.store, sha256, rendered.report_jpeg, rendered.thumbnail_jpeg)
+            return self._record_annotation(photo_id, sha256, rendered, cleaned)
+        except BaseException:
+            if new_file:  # no record points at it: it does not stay behind
+                for path in (
+                    self.store.original_path(sha256),
+                    self.store.report_copy_path(sha256),
+                    self.store.thumbnail_path(sha256),
+                ):
+                    path.unlink(missing_ok=True)
+            raise
+
+    def _record_annotation(
+        self,
+        photo_id: str,
+        sha256: str,
+        rendered: annotate.Annotated,
+        cleaned: list[dict[str, Any]],
+    ) -> PhotoView:
         with self.workspace.transaction() as session:
             original = editable(session, photo_id)
             if session.get(Blob, sha256) is None:
