@@ -24,12 +24,12 @@ Add = Callable[[str, float, str], None]
 PARTS = [
     ("icu", r"libicu"),  # Unicode and locale data of Qt Core
     ("ffmpeg", r"libav|libsw|FFmpegStub|plugins/multimedia"),  # the camera backend
-    ("qt_quick_qml", r"libQt6(Quick|Qml)"),  # linked by the ffmpeg plugin
+    ("qt_quick_qml", r"libQt6(Quick|Qml)"),  # stand-ins for the ffmpeg plugin's 2 symbols
     ("qt_multimedia", r"Qt6?Multimedia"),
     ("qt_pdf", r"Qt6?Pdf"),
     ("qt_charts", r"Qt6?Charts"),
     ("qt_other", r"PySide6|shiboken6"),  # Core, Gui, Widgets, Network, plugins, bindings
-    ("heif", r"pillow_heif"),  # libheif, libde265 and the x265 encoder
+    ("heif", r"pi_heif|pillow_heif"),  # libheif and the libde265 decoder
     ("cryptography", r"cryptography|_cffi"),  # the keyring's Secret Service
     ("pydantic", r"pydantic"),
     ("pillow", r"PIL/|pillow\.libs"),

@@ -26,12 +26,71 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# Libraries the bundle leaves to the system, as PyInstaller does with libGL and libEGL: the
-# Wayland client libraries of the desktop session (the .deb depends on their packages).
+# Libraries the bundle takes from the system, with the Debian package of each: the .deb
+# depends on them (installer/linux/build_deb.sh), and the "libraries" check fails on any
+# other library the bundle needs but does not carry. OpenGL/EGL, libxcb and libdrm belong to
+# the graphics drivers (PyInstaller never bundles them); the others are the desktop
+# session's own, which installer/fieldsupport.spec leaves out with what only they link:
+# display (Wayland, X11, keyboard), fonts, GLib, D-Bus, the sound server's client (Qt
+# Multimedia), Kerberos (Qt Network) and OpenSSL (whose security fixes then come with the
+# system). On 64-bit Debian/Ubuntu the later "t64" packages provide these names.
 FROM_THE_SYSTEM = {
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libdrm.so.2": "libdrm2",
+    "libxcb.so.1": "libxcb1",
     "libwayland-client.so.0": "libwayland-client0",
     "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libXau.so.6": "libxau6",
+    "libXdmcp.so.6": "libxdmcp6",
+    "libXext.so.6": "libxext6",
+    "libXrandr.so.2": "libxrandr2",
+    "libXrender.so.1": "libxrender1",
+    **{
+        f"libxcb-{name}.so.{version}": f"libxcb-{name}{version}"
+        for name, version in (
+            ("cursor", 0),
+            ("glx", 0),
+            ("icccm", 4),
+            ("image", 0),
+            ("keysyms", 1),
+            ("randr", 0),
+            ("render-util", 0),
+            ("render", 0),
+            ("shape", 0),
+            ("shm", 0),
+            ("sync", 1),
+            ("util", 1),
+            ("xfixes", 0),
+            ("xkb", 1),
+        )
+    },
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libpulse.so.0": "libpulse0",
+    "libgssapi_krb5.so.2": "libgssapi-krb5-2",
+    "libssl.so.3": "libssl3",
+    "libcrypto.so.3": "libssl3",
+}
+# The C library's own (the .deb depends on libc6 of the glibc version the bundle needs).
+GLIBC = {
+    "ld-linux-x86-64.so.2",
+    "libc.so.6",
+    "libdl.so.2",
+    "libm.so.6",
+    "libmvec.so.1",
+    "libpthread.so.0",
+    "libresolv.so.2",
+    "librt.so.1",
+    "libutil.so.1",
 }
 NOBODY = 65534  # the unprivileged user a check runs as when the build runs as root
 UNUSUAL_FOLDER = "Field Support ąę"  # spaces and non-ASCII letters
@@ -75,10 +134,21 @@ def strip_symbols(dist: Path) -> int:
     return saved
 
 
+def needed_libraries(path: Path) -> set[str]:
+    """The libraries an ELF file links (its NEEDED entries)."""
+    dynamic = subprocess.run(
+        ["readelf", "-dW", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        line.split("[", 1)[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line
+    }
+
+
 def check_links(dist: Path) -> str:
     """Every ELF file of the bundle loads and finds each library it links, in the bundle or
-    (the C library, OpenGL, X11, ...) on the system, as at run time. Of
-    :data:`FROM_THE_SYSTEM` this machine may lack some (a build server has no Wayland)."""
+    (the C library, OpenGL, X11, ...) on the system, as at run time; and each library it
+    takes from the system is one the .deb depends on. Of :data:`FROM_THE_SYSTEM` this
+    machine may lack some (a build server has no Wayland)."""
     if not sys.platform.startswith("linux"):
         return "skipped (Linux only)"
     internal = dist / "_internal"
@@ -86,8 +156,17 @@ def check_links(dist: Path) -> str:
     problems = []
     not_here: set[str] = set()
     count = 0
+    carried = {path.name for path in dist.rglob("*")}
     for path in _elf_files(dist):
         count += 1
+        undeclared = needed_libraries(path) - carried - FROM_THE_SYSTEM.keys() - GLIBC
+        if undeclared:
+            names = ", ".join(sorted(undeclared))
+            problems.append(
+                f"{path.relative_to(dist)} needs {names}: not bundled, and not a dependency "
+                "of the .deb (FROM_THE_SYSTEM)"
+            )
+            continue
         result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env)
         output = result.stdout + result.stderr
         missing = {line.split()[0] for line in output.splitlines() if "not found" in line}
@@ -244,6 +323,27 @@ def check_unwritable_home(dist: Path) -> str:
         return message.removeprefix("fieldsupport: ")
 
 
+def check_home_is_a_file(dist: Path) -> str:
+    """HOME set to a file (as /dev/null is for some service accounts): the self-test passes
+    (ReportLab, which looks for its settings there, used to stop every report), and the
+    default workspace, which would live there, is refused with a message."""
+    if os.name == "nt":
+        return "skipped (POSIX home)"
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-home-file-") as tmp:
+        home = Path(tmp) / "home"
+        home.write_text("not a folder", encoding="utf-8")
+        env = _unprivileged_env(home)
+        passed = _self_test_passed(_run([str(executable(dist)), "self-test"], env=env))
+        result = _run([str(executable(dist)), "migrate"], env=env)
+        message = result.stderr.strip()
+        expected = f"Cannot create the workspace at {home}"
+        if result.returncode != 1 or expected not in message or "Traceback" in message:
+            raise BundleCheckError(
+                f"exit {result.returncode}, expected 1 and {expected!r}: {message[-500:]}"
+            )
+        return f"self-test: {passed}; default workspace refused with a message"
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -302,8 +402,15 @@ BUNDLE_CHECKS: list[tuple[str, Callable[[Path], str]]] = [
     ("unusual path", check_unusual_path),
     ("read-only install", check_read_only_install),
     ("unwritable home", check_unwritable_home),
+    ("home is a file", check_home_is_a_file),
     ("newer workspace", check_newer_workspace),
 ]
+
+
+def deb_depends() -> str:
+    """The .deb's dependencies besides the C library: the packages of
+    :data:`FROM_THE_SYSTEM`."""
+    return ", ".join(sorted(set(FROM_THE_SYSTEM.values())))
 
 
 def run_bundle_checks(dist: Path) -> int:
@@ -320,3 +427,9 @@ def run_bundle_checks(dist: Path) -> int:
             continue
         print(f"ok    {name}: {detail}", flush=True)
     return failures
+
+
+if __name__ == "__main__":  # installer/linux/build_deb.sh: the Depends field
+    if sys.argv[1:] != ["--deb-depends"]:
+        sys.exit("usage: bundle_checks.py --deb-depends")
+    print(deb_depends())

@@ -26,17 +26,17 @@ REPO = Path(__file__).resolve().parent.parent
 DIST = REPO / "build" / "dist" / "fieldsupport"
 
 
-def _load_bundle_checks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bundle_checks", REPO / "installer" / "bundle_checks.py"
-    )
+def _load_installer_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "installer" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # trim_libraries imports bundle_checks
     spec.loader.exec_module(module)
     return module
 
 
-bundle_checks = _load_bundle_checks()
+bundle_checks = _load_installer_module("bundle_checks")
+trim_libraries = _load_installer_module("trim_libraries")
 linux_tools = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not (shutil.which("strip") and shutil.which("ldd")),
     reason="ELF tools (strip, readelf, ldd): Linux only",
@@ -61,6 +61,7 @@ def test_self_test_command_passes() -> None:
         "ok    photo import",
         "ok    main window",
         "ok    service report",
+        "ok    text services",
         "ok    camera support",
         "ok    embedded server",
     ]
@@ -71,10 +72,14 @@ def test_notices_cover_the_runtime_and_only_it() -> None:
     names = {d.metadata["Name"].lower() for d in runtime_distributions()}
     assert {"pyside6", "sqlalchemy", "alembic", "reportlab", "pillow", "platformdirs"} <= names
     assert not names & {"pytest", "hypothesis", "ruff", "pyinstaller"}  # build/test only
+    # HEIC is read through pi-heif; pillow-heif (GPLv2 x265 encoder) only writes test files
+    assert "pi_heif" in {n.replace("-", "_") for n in names}
+    assert not {"pillow-heif", "pillow_heif"} & names
     text = notices_text()
     assert re.search(r"^SQLAlchemy [\d.]+ — MIT$", text, re.MULTILINE)
     assert re.search(r"^PySide6 [\d.]+ — LGPL-3.0", text, re.MULTILINE)
     assert "Permission is hereby granted" in text  # licence texts, not just names
+    assert "libde265" in text and "x265" not in text
 
 
 def test_about_dialog(qtbot: QtBot) -> None:
@@ -127,6 +132,88 @@ def test_link_check_names_a_library_missing_from_the_bundle(tmp_path: Path) -> N
     # the camera backend links Qt Quick: a spec that leaves it out must fail the build
     assert "libffmpegmediaplugin.so needs" in str(failure.value)
     assert "libQt6Quick.so.6" in str(failure.value)
+
+
+def test_reports_work_when_home_is_a_file(tmp_path: Path) -> None:
+    """ReportLab looks for ~/.reportlab_mods when imported; with HOME set to a file (as
+    /dev/null is for some service accounts) it stopped with NotADirectoryError."""
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    pdf = tmp_path / "out.pdf"
+    code = (
+        "import sys; from fieldsupport.reports import pdf; "
+        "from reportlab.pdfgen.canvas import Canvas; "
+        "c = Canvas(sys.argv[1]); c.drawString(72, 72, 'ok'); c.save()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(pdf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(home)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+binutils = pytest.mark.skipif(
+    trim_libraries.tools_missing() is not None,
+    reason=f"stand-in libraries: {trim_libraries.tools_missing()}",
+)
+_SELF_TEST_CHECK = (
+    "import sys; from pathlib import Path; from fieldsupport.ui import self_test; "
+    "print(getattr(self_test, sys.argv[1])(Path('.'))); "
+    "maps = Path('/proc/self/maps').read_text(); "
+    "print(sorted({l.split()[-1] for l in maps.splitlines() if sys.argv[2] in l}))"
+)
+
+
+def _self_test_check_with(libraries: Path, check: str) -> str:
+    """One self-test check in a process whose Qt loads ``libraries`` first; its output,
+    which ends with the paths of those libraries the process mapped."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SELF_TEST_CHECK, check, str(libraries)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=libraries,
+        env={**os.environ, "LD_LIBRARY_PATH": str(libraries), "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@binutils
+@pytest.mark.slow
+def test_trimmed_icu_data_serves_what_qt_asks_for(tmp_path: Path) -> None:
+    original = _qt_file("Qt", "lib", "libicudata.so.73")
+    if not original.exists():
+        pytest.skip("this PySide6 wheel carries another ICU version")
+    trimmed, saved = trim_libraries.trimmed_icu_data(original, tmp_path)
+    assert saved > 10e6 and trimmed.stat().st_size < original.stat().st_size - 10e6
+    _symbol, data = trim_libraries.icu_common_data(trimmed)
+    trees = {name.split("/")[1] for name, _item in trim_libraries.icu_entries(data)}
+    assert "coll" in trees and "zone" in trees and not trees & {"brkitr", "lang", "unit"}
+    # collation, time-zone names, codecs, case mapping through Qt, with the trimmed copy
+    output = _self_test_check_with(tmp_path, "_check_text_services")
+    assert str(trimmed) in output.splitlines()[-1]
+
+
+@binutils
+@pytest.mark.slow
+def test_quick_stand_ins_let_the_camera_backend_load(tmp_path: Path) -> None:
+    qt_lib = _qt_file("Qt", "lib")
+    plugin = _qt_file("Qt", "plugins", "multimedia", "libffmpegmediaplugin.so")
+    stand_ins = trim_libraries.quick_stand_ins(qt_lib, [plugin], tmp_path)
+    assert sum(p.stat().st_size for p in stand_ins.values()) < 100_000
+    output = _self_test_check_with(tmp_path, "_check_camera")
+    assert "backend loaded" in output
+    assert str(stand_ins["libQt6Quick.so.6"]) in output.splitlines()[-1]
+    # a binary that uses more of Qt Quick keeps the real libraries
+    bindings = _qt_file("QtQuick.abi3.so")
+    if bindings.exists():
+        with pytest.raises(trim_libraries.TrimError, match="QtQuick.abi3.so"):
+            trim_libraries.quick_stand_ins(qt_lib, [bindings], tmp_path / "refused")
 
 
 needs_bundle = pytest.mark.skipif(

@@ -57,12 +57,19 @@ _heif_registered = False
 
 
 def _register_heif() -> None:
+    """HEIC/HEIF (iPhone photos) through pi-heif: libheif with the libde265 decoder only.
+    pillow-heif (same API) also carries the x265 encoder, GPLv2 and 21 MB, which the app
+    never uses; the tests write HEIC files with it, and a development install made before
+    the switch may have only that one."""
     global _heif_registered
     if not _heif_registered:
         try:
-            from pillow_heif import register_heif_opener
-        except ImportError:  # pragma: no cover - the dependency is declared
-            return
+            from pi_heif import register_heif_opener
+        except ImportError:
+            try:
+                from pillow_heif import register_heif_opener
+            except ImportError:  # pragma: no cover - the dependency is declared
+                return
         register_heif_opener()
         _heif_registered = True
 

@@ -26,6 +26,7 @@ REQUIRED_RESOURCES = (
     "fonts/DejaVuSans.ttf",
     "fonts/DejaVuSans-Bold.ttf",
     "fonts/DejaVuSans-Oblique.ttf",
+    "self-test/iphone.heic",  # a 240 x 160 HEIC photo, as iPhones take them
 )
 
 Check = Callable[[Path], str]
@@ -70,18 +71,24 @@ def _check_photo(root: Path) -> str:
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways, shown upright
     Image.new("RGB", (1200, 800), "#3a7ca5").save(source, exif=exif)
+    heic = resource_path("self-test/iphone.heic")  # the bundle reads HEIC, cannot write it
+    if heic is None:
+        raise RuntimeError("missing resource self-test/iphone.heic")
     with Workspace.open(root / "workspace") as workspace:
         case_id = CaseListService(workspace).ids(CaseQuery(), limit=1)[0]
-        summary = PhotoService(workspace).import_photos(PhotoOwner(case_id), [source])
-        result = summary.results[0]
-        if result.outcome is not Outcome.IMPORTED:
-            raise RuntimeError(f"photo {result.outcome.value}: {result.reason}")
-        photo = PhotoService(workspace).photos_of_case(case_id)[0]
-        copy = BlobStore(workspace.blobs_dir).report_copy_path(photo.sha256).read_bytes()
-    width, height = Image.open(io.BytesIO(copy)).size
+        summary = PhotoService(workspace).import_photos(PhotoOwner(case_id), [source, heic])
+        for result in summary.results:
+            if result.outcome is not Outcome.IMPORTED:
+                raise RuntimeError(f"photo {result.outcome.value}: {result.reason}")
+        photos = {p.media_type: p for p in PhotoService(workspace).photos_of_case(case_id)}
+        if "image/heic" not in photos:
+            raise RuntimeError(f"the HEIC photo was recorded as {sorted(photos)}")
+        copy = BlobStore(workspace.blobs_dir).report_copy_path(photos["image/jpeg"].sha256)
+        copy_bytes = copy.read_bytes()
+    width, height = Image.open(io.BytesIO(copy_bytes)).size
     if width >= height:
         raise RuntimeError(f"the report copy is not upright ({width} x {height})")
-    return f"imported, upright copies made ({width} x {height})"
+    return f"JPEG and HEIC imported, upright copies made ({width} x {height})"
 
 
 def _check_window(root: Path) -> str:
@@ -177,6 +184,59 @@ def _check_camera(_root: Path) -> str:
     return "backend loaded, " + ("a camera is connected" if usable else "no camera connected")
 
 
+def _xml_text(encoding: str, payload: bytes) -> str:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QXmlStreamReader
+
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?><t>'.encode("ascii")
+    buffer = QBuffer()
+    buffer.setData(QByteArray(declaration + payload + b"</t>"))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QXmlStreamReader(buffer)
+    text = []
+    while not reader.atEnd():
+        reader.readNext()
+        if reader.isCharacters():
+            text.append(reader.text())
+    if reader.hasError():
+        raise RuntimeError(f"{encoding}: {reader.errorString()}")
+    return "".join(text)
+
+
+def _check_text_services(_root: Path) -> str:
+    """What Qt asks ICU for (the bundle carries ICU's data without the parts Qt never
+    reads): language-aware sorting (lists, the file dialog), time-zone names, text in other
+    encodings, language-aware capitals."""
+    from PySide6.QtCore import QCollator, QLocale, QTimeZone
+
+    problems = []
+    czech, swedish = QCollator(QLocale("cs_CZ")), QCollator(QLocale("sv_SE"))
+    if sorted(["chata", "hrad"], key=czech.sortKey) != ["hrad", "chata"]:
+        problems.append("Czech sorting (ch after h)")
+    if sorted(["öl", "zebra"], key=swedish.sortKey) != ["zebra", "öl"]:
+        problems.append("Swedish sorting (ö after z)")
+    warsaw = QTimeZone(b"Europe/Warsaw")
+    names = {
+        warsaw.displayName(
+            QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName, QLocale(language)
+        )
+        for language in ("pl_PL", "de_DE")
+    }
+    if len(names) != 2 or any(not n or n.startswith(("GMT", "UTC")) for n in names):
+        problems.append(f"time-zone names ({', '.join(sorted(names))})")
+    try:
+        if _xml_text("Shift_JIS", "点検".encode("shift_jis")) != "点検":
+            problems.append("Shift_JIS text")
+        if _xml_text("windows-1250", "łódź".encode("cp1250")) != "łódź":
+            problems.append("windows-1250 text")
+    except RuntimeError as exc:
+        problems.append(str(exc))
+    if QLocale("tr_TR").toUpper("i") != "İ":
+        problems.append("Turkish capitals")
+    if problems:
+        raise RuntimeError("wrong: " + "; ".join(problems))
+    return "sorting, time-zone names, encodings and capitals by language"
+
+
 def _check_embedded_server(root: Path) -> str:
     """The demo's embedded central server (FastAPI on uvicorn, SQLite) starts on loopback
     and answers, as ``fieldsupport --demo`` needs it."""
@@ -204,6 +264,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("photo import", _check_photo),
     ("main window", _check_window),
     ("service report", _check_report),
+    ("text services", _check_text_services),
     ("camera support", _check_camera),
     ("embedded server", _check_embedded_server),
 ]

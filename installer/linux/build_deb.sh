@@ -18,8 +18,9 @@ cp "$ROOT/resources/icons/fieldsupport.svg" "$STAGE/usr/share/icons/hicolor/scal
 SIZE_KB="$(du -sk "$STAGE/opt" | cut -f1)"
 # The C library comes from the system: require the newest glibc symbol version any bundled
 # binary uses (the build machine's), so dpkg refuses an older system instead of the app
-# failing to start. OpenGL/EGL, libxcb and the Wayland client libraries also come from the
-# system (PyInstaller leaves them out; installer/bundle_checks.py FROM_THE_SYSTEM).
+# failing to start. OpenGL, the display, font, GLib, D-Bus, sound-client, Kerberos and
+# OpenSSL libraries also come from the system (installer/bundle_checks.py FROM_THE_SYSTEM,
+# whose "libraries" check fails the build on a system library missing from that list).
 GLIBC="$(find "$STAGE/opt" -type f \( -name '*.so*' -o -name fieldsupport \) -exec objdump -T {} + \
   2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1 | cut -d_ -f2 || true)"
 if [ -z "$GLIBC" ]; then  # without this check, "libc6 (>= )" and a dpkg-deb parse error
@@ -27,13 +28,14 @@ if [ -z "$GLIBC" ]; then  # without this check, "libc6 (>= )" and a dpkg-deb par
     "installed?)" >&2
   exit 1
 fi
+DEPENDS="$(python3 "$ROOT/installer/bundle_checks.py" --deb-depends)"
 cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: fieldsupport
 Version: ${VERSION}
 Architecture: ${ARCH}
 Maintainer: FieldSupport <support@fieldsupport.example>
 Installed-Size: ${SIZE_KB}
-Depends: libc6 (>= ${GLIBC}), libgl1, libegl1, libxcb1, libfontconfig1, libwayland-client0, libwayland-cursor0, libwayland-egl1
+Depends: libc6 (>= ${GLIBC}), ${DEPENDS}
 Section: misc
 Priority: optional
 Description: offline-first field technical support
