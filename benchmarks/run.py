@@ -134,6 +134,9 @@ def main() -> int:
     from reports import bench_reports
 
     bench_reports(figures.add)
+    from backoffice import bench_backoffice
+
+    bench_backoffice(figures.add)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fieldsupport.central.service import CentralService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.reports import ReportService, ReportView
 from fieldsupport.services.visits import VisitService
@@ -14,7 +15,7 @@ from fieldsupport.sync.client import SyncClient, SyncReport
 from fieldsupport.workspace import Workspace
 from tests.builders import TO_RESOLVED, make_refs, open_case, walk
 from tests.report_builders import sign
-from tests.sync_helpers import enrol
+from tests.sync_helpers import PG_URL, enrol
 
 ARRIVAL = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 WORK_MINUTES = 95
@@ -43,6 +44,15 @@ class Submitted:
     visit_id: str
     report: ReportView
     refs: dict[str, str]
+
+
+def central_db_args(service: CentralService) -> list[str]:
+    """``fieldsupport-central`` options reaching the test server's database."""
+    if service.engine.dialect.name == "sqlite":
+        return ["--db", str(service.engine.url)]
+    with service.engine.connect() as conn:  # the test server lives in a schema of its own
+        schema = str(conn.exec_driver_sql("SHOW search_path").scalar())
+    return ["--db", PG_URL, "--schema", schema]
 
 
 def assigned_case(

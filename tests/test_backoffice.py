@@ -16,23 +16,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from fieldsupport.central import cli as central_cli
 from fieldsupport.central import storage as t
-from fieldsupport.central.backoffice import ServerExportSource
+from fieldsupport.central.accounts import Principal
+from fieldsupport.central.backoffice import BackOffice, ServerExportSource, decision_id
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService
+from fieldsupport.models import Case, User
 from fieldsupport.models.enums import ReportDecisionKind
 from fieldsupport.reports import export_files as disk
-from fieldsupport.reports.export import LEDGER_NAME, ExportError, export_reports, read_ledger
+from fieldsupport.reports.export import (
+    LEDGER_NAME,
+    ExportError,
+    ExportInterrupted,
+    export_reports,
+    read_ledger,
+)
 from fieldsupport.services.reports import ReportService
-from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused
+from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused, HttpExportSource
 from tests import sync_helpers
 from tests.backoffice_helpers import (
     TRAVEL_KM,
     Device,
     Submitted,
+    central_db_args,
     report_signed,
     submit_report,
 )
@@ -179,14 +188,8 @@ def test_central_export_command_writes_the_batch_and_then_nothing(
     sent = submit_report(bo, anna)
     _client(bo).decide(sent.report.id, "accepted")
     out = tmp_path / "erp"
-    if central.engine.dialect.name == "sqlite":
-        database = ["--db", str(central.engine.url)]
-    else:  # the test server lives in a schema of its own
-        with central.engine.connect() as conn:
-            schema = str(conn.exec_driver_sql("SHOW search_path").scalar())
-        database = ["--db", sync_helpers.PG_URL, "--schema", schema]
     argv = [
-        *database,
+        *central_db_args(central),
         "export",
         "--blobs",
         str(central.blobs.root),
@@ -343,6 +346,109 @@ def test_missing_or_damaged_blob_is_refused(
     _client(bo).decide(sent.report.id, "accepted")
 
 
+def _summaries_on_server(service: CentralService) -> set[str]:
+    with service.engine.connect() as conn:
+        return set(conn.execute(select(t.report_summaries.c.data_sha256)).scalars())
+
+
+def test_inbox_reads_a_report_document_once_and_never_a_damaged_one(
+    devices: dict[str, Device], central: CentralService
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna, customer="Odra Chemicals")
+    report = sent.report
+    data = central.blobs.path(report.data_sha256 or "")
+    original = data.read_bytes()
+
+    # damaged on the server's disk before the server ever read it: shown, not remembered
+    data.write_bytes(original.replace(b'"report"', b'"rep0rt"', 1))
+    (row,) = _client(bo).inbox().rows
+    assert row.problems == ("The server's copy of the JSON is damaged (hash mismatch).",)
+    assert not row.can_accept
+    assert _summaries_on_server(central) == set()
+    with pytest.raises(DecisionRefused, match="damaged"):
+        _client(bo).decide(report.id, "accepted")
+
+    data.write_bytes(original)  # restored from a backup
+    (row,) = _client(bo).inbox().rows
+    assert row.problems == () and row.can_accept
+    assert _summaries_on_server(central) == {report.data_sha256}
+
+    # read once: later inbox requests take what they need from the table, not the file
+    data.write_bytes(b"no longer JSON")
+    (again,) = _client(bo).inbox().rows
+    assert again == row
+    assert (again.customer, again.engineer, again.case_number) == (
+        "Odra Chemicals",
+        "Anna Kowalska",
+        sent.case_number,
+    )
+    # accepting still re-hashes what would be exported
+    with pytest.raises(DecisionRefused, match="damaged"):
+        _client(bo).decide(report.id, "accepted")
+    data.write_bytes(original)
+    assert _client(bo).decide(report.id, "accepted").decision == "accepted"
+
+
+def test_decided_view_shows_the_latest_decisions_also_after_a_case_changed_hands(
+    devices: dict[str, Device], central: CentralService
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 3)  # decided in this order
+    ids = [s.report.id for s in sent]
+    # the first case goes to another engineer: every record of it, its decision too, gets a
+    # new change sequence, now the highest of all decisions
+    with bo.ws.transaction() as s:
+        nils = User(username="nils", display_name="Nils Berg")
+        s.add(nils)
+        s.flush()
+        s.get(Case, sent[0].case_id).assignee_id = nils.id  # type: ignore[union-attr]
+    bo.sync()
+    with central.engine.connect() as conn:
+        stamps = dict(
+            conn.execute(
+                select(t.records.c.id, t.records.c.change_seq).where(
+                    t.records.c.record_type == "report_decisions"
+                )
+            ).all()
+        )
+    decided = {d["report_id"]: d for d in _decisions_on_server(central)}
+    first, last = (decision_id(ids[0]), decision_id(ids[2]))
+    assert stamps[first] > stamps[last]  # the first decision now comes last by change sequence
+    assert decided[ids[0]]["decision_seq"] < decided[ids[2]]["decision_seq"]
+
+    assert [r.report_id for r in _client(bo).inbox("decided", limit=1).rows] == [ids[2]]
+    assert [r.report_id for r in _client(bo).inbox("decided", limit=2).rows] == ids[:0:-1]
+    assert [r.report_id for r in _client(bo).inbox("decided").rows] == ids[::-1]
+    assert [r.report_id for r in _client(bo).inbox("all", limit=2).rows] == ids[:0:-1]
+
+
+def test_decisions_the_decided_index_lacks_are_added_once(
+    devices: dict[str, Device], central: CentralService
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 2)
+    waiting = submit_report(bo, anna, refs=sent[0].refs)
+    with central.engine.begin() as conn:
+        listed = conn.execute(select(t.decided_reports).order_by("report_id")).all()
+        conn.execute(delete(t.decided_reports))  # a database from before the table, or seeded
+        account = conn.execute(
+            select(t.accounts.c.id).where(t.accounts.c.username == "bo")
+        ).scalar_one()
+    assert {(r.report_id, r.report_number, r.revision) for r in listed} == {
+        (s.report.id, s.report.report_number, 1) for s in sent
+    }
+    principal = Principal(account, "bo", "back_office", None, bo.ws.device_id)
+    started = BackOffice(central)  # a server started on that database
+    inbox = started.inbox(principal)
+    assert [r["report_id"] for r in inbox["reports"]] == [waiting.report.id]
+    assert inbox["pending"] == 1
+    with central.engine.connect() as conn:
+        assert conn.execute(select(t.decided_reports).order_by("report_id")).all() == listed
+    decided = started.inbox(principal, "decided")["reports"]
+    assert [r["report_id"] for r in decided] == [s.report.id for s in reversed(sent)]
+
+
 def test_engineers_cannot_see_the_inbox_or_push_decisions(
     devices: dict[str, Device], central: CentralService
 ) -> None:
@@ -493,6 +599,41 @@ def test_interrupted_export_resumes_without_gaps_or_duplicates(
     assert adopted.batch is None and adopted.adopted == out / "batch-00002"  # type: ignore[attr-defined]
     assert read_ledger(out).exported == {s.report.id for s in [*sent, third, fourth]}
     assert not (out / "batch-00003").exists()
+
+
+def test_app_export_resumes_after_the_connection_to_the_server_is_lost(
+    devices: dict[str, Device], central: CentralService, server: BackgroundServer, tmp_path: Path
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = _accepted_reports(bo, anna, 3)
+    out = tmp_path / "erp"
+    written: list[Path] = []
+
+    def server_goes_away(path: Path) -> None:
+        written.append(path)
+        if len(written) == 3:
+            server.stop()
+
+    # the app's export reads the back-office endpoints (BackOfficeService.export)
+    with pytest.raises(ExportInterrupted, match="connection to the server was lost") as lost:
+        export_reports(HttpExportSource(bo.transport), out, after_file=server_goes_away)
+    assert "export again to continue" in str(lost.value)
+    assert not (out / "batch-00001").exists() and not (out / LEDGER_NAME).exists()
+    partial = out / ".batch-00001.partial"
+    kept = {p.name: p.stat().st_mtime_ns for p in partial.iterdir()}
+    assert len(kept) == 3  # kept for the next run, hidden and outside the ledger
+
+    back = BackgroundServer(central, port=server.port).start()
+    try:
+        resumed = export_reports(HttpExportSource(bo.transport), out)
+    finally:
+        back.stop()
+    batch = out / "batch-00001"
+    assert resumed.batch == batch and not partial.exists()
+    assert resumed.reports == tuple(f"{s.report.report_number}-rev1" for s in sent)
+    for name, mtime in kept.items():
+        assert (batch / name).stat().st_mtime_ns == mtime
+    assert read_ledger(out).exported == {s.report.id for s in sent}
 
 
 def test_full_or_read_only_export_folder_leaves_nothing_half_written(

@@ -26,6 +26,7 @@ from fieldsupport.sync.session import connect, open_transport
 from fieldsupport.ui.backoffice_page import BackOfficePage
 from fieldsupport.ui.main_window import NAV_BACK_OFFICE, MainWindow
 from fieldsupport.ui.report_tab import COLUMNS, ReportsTab
+from fieldsupport.ui.widgets import format_time
 from tests.backoffice_helpers import Device, assigned_case, submit_report
 from tests.sync_helpers import PASSWORD, drop_service, make_service
 
@@ -96,6 +97,10 @@ def test_inbox_review_accept_return_and_export(
     assert not page.accept_button.isEnabled() and page.return_button.isEnabled()
     assert "missing" in page.problems.text()
     _idle(qtbot, page)
+    # where the pages would be: why there are none; nothing to zoom
+    assert page.pdf.pages.currentWidget() is page.pdf.placeholder
+    assert page.pdf.placeholder.text() == "The PDF is not on the server."
+    assert not any(b.isEnabled() for b in page.pdf.zoom_buttons)
     page.grab().save(str(tmp_path / "backoffice-problem.png"))
 
     # returning needs a reason; nothing is sent without one
@@ -112,10 +117,14 @@ def test_inbox_review_accept_return_and_export(
 
     # someone else returns the broken report meanwhile; this page then tries to: it is told
     # who decided, and the inbox shows the server's state
-    BackOfficeClient(bo.transport).decide(broken.report.id, "returned", "The PDF got lost.")
+    first = BackOfficeClient(bo.transport).decide(broken.report.id, "returned", "The PDF got lost.")
     page.reason.setText("PDF missing")
     page.return_selected()
     qtbot.waitUntil(lambda: "already returned by bo" in page.message.text(), timeout=15_000)
+    assert page.message.text() == (  # in local time, not the server's ISO stamp
+        f"{broken.report.report_number} revision 1 was already returned by bo at "
+        f"{format_time(first.decided_at)}; nothing was changed."
+    )
     qtbot.waitUntil(lambda: page.rows == [], timeout=15_000)
     _idle(qtbot, page)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from fieldsupport.demo.generator import create_demo
@@ -39,6 +40,14 @@ def test_kpi_page(qtbot: QtBot, workspace: Workspace, tmp_path: Path) -> None:
     page.measure.setCurrentIndex(page.measure.findData("csat_mean"))
     bar = page.chart.series()[0].barSets()[0]
     assert [bar.at(i) for i in range(bar.count())] == [r.csat_mean or 0.0 for r in page.rows]
+    # one pair of axes, refilled (removed axes kept drawing their labels over the new ones),
+    # with round ticks from 0 above the highest bar
+    assert len(page.chart.axes()) == 2
+    assert page.categories.categories() == [r.group for r in page.rows]
+    axis = page.values_axis
+    step = axis.max() / (axis.tickCount() - 1)
+    assert axis.min() == 0 and axis.max() >= max(r.csat_mean or 0.0 for r in page.rows)
+    assert f"{step:.0e}"[0] in "125" and float(f"{step:.0e}") == pytest.approx(step)
 
     target = tmp_path / "kpis.csv"
     page.export_to(target)

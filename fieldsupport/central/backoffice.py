@@ -14,16 +14,32 @@ serialised by the lock; the second is told who decided first and nothing changes
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import Principal, now
+from fieldsupport.central.report_records import (
+    DECISIONS,
+    REPORTS,
+    SUBMITTED,
+    Context,
+    count_records,
+    decided_revisions,
+    decided_row,
+    decision_id,
+    latest_revisions,
+    recent_decisions,
+    record,
+    records,
+    same_case,
+    submitted,
+)
+from fieldsupport.central.report_summaries import Lookup, ReportSummaries, ReportSummary
 from fieldsupport.central.service import CentralService, SeqAllocator
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.media.blobstore import sha256_of
@@ -32,18 +48,12 @@ from fieldsupport.reports.export import (
     AcceptedReport,
     ByteSink,
     ExportError,
-    document_section,
-    read_document,
 )
 from fieldsupport.sync import wire
 
-DECISION_NAMESPACE = uuid.UUID("0c7d8f64-2b55-4f3e-9a57-6f1b3d2e8c40")
-DECISIONS = "report_decisions"
-REPORTS = "service_reports"
 BACK_OFFICE_ROLES = ("back_office", "admin")
-SUBMITTED = ("signed", "final")
 REASON_LEN = 2_000
-DOCUMENT_CACHE = 2_000
+UNKNOWN = ReportSummary(readable=False)
 InboxState = Literal["pending", "decided", "all"]
 
 
@@ -64,10 +74,6 @@ class DecisionRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=REASON_LEN)
 
 
-def decision_id(report_id: str) -> str:
-    return str(uuid.uuid5(DECISION_NAMESPACE, report_id))
-
-
 def _label(report: dict[str, Any]) -> str:
     return f"{report.get('report_number')} revision {report.get('revision')}"
 
@@ -75,8 +81,10 @@ def _label(report: dict[str, Any]) -> str:
 class BackOffice:
     def __init__(self, service: CentralService) -> None:
         self.service = service
-        # parsed report documents by SHA-256: content-addressed, so a parse never goes stale
-        self._documents: dict[str, dict[str, Any]] = {}
+        self.summaries = ReportSummaries(service.engine, service.blobs)
+        # undecided reports' records as last parsed, with their change sequence
+        self._open_reports: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._indexed_decisions = -1  # decision records counted at the last index check
 
     @staticmethod
     def require(principal: Principal) -> None:
@@ -89,43 +97,53 @@ class BackOffice:
     def inbox(
         self, principal: Principal, state: InboxState = "pending", limit: int = 500
     ) -> dict[str, Any]:
+        """The reports waiting for a decision (oldest first), or those decided (most recent
+        decision first), or both. Cost grows with what is shown, not with what was ever
+        decided: decided reports are told apart by their decision's id (derived from the
+        report's, no parsing), and the reports' JSON documents are read once, ever
+        (``central.report_summaries``)."""
         self.require(principal)
+        self._index_decisions()
         with self.service.reading() as conn:
-            reports = {
-                rid: data
-                for rid, data in _records(conn, REPORTS).items()
-                if data.get("status") in SUBMITTED and data.get("deleted_at") is None
+            undecided = self._undecided(conn)
+            chosen = sorted(undecided.items(), key=lambda item: (_date(item[1]), _label(item[1])))
+            decisions: dict[str, dict[str, Any]] = {}
+            if state == "pending":
+                chosen = chosen[:limit]
+            else:
+                decisions = recent_decisions(conn, limit)
+                decided = records(conn, REPORTS, list(decisions))
+                decided_rows = [
+                    (rid, decided[rid])
+                    for rid in decisions  # most recent first
+                    if rid in decided and submitted(decided[rid])
+                ]
+                chosen = ([*chosen, *decided_rows] if state == "all" else decided_rows)[:limit]
+            shown = [data for _rid, data in chosen]
+            latest = latest_revisions(undecided.values())
+            for number, revision in decided_revisions(conn, shown).items():
+                latest[number] = max(latest.get(number, 0), revision)
+            present = self._present(conn, shown)
+            summaries = self.summaries.lookup(
+                conn, {d["data_sha256"] for d in shown if d.get("data_sha256") in present}
+            )
+            # case, customer and engineer as the report shows them (as the export's CSV
+            # does); from the records only where the report's document cannot say
+            described = {
+                rid: summaries.known.get(data.get("data_sha256") or "", UNKNOWN).describe()
+                for rid, data in chosen
             }
-            decisions = {d["report_id"]: d for d in _records(conn, DECISIONS).values()}
-            latest = _latest_revisions(reports.values())
-            chosen = [
-                (rid, data)
-                for rid, data in reports.items()
-                if state == "all" or (state == "pending") == (rid not in decisions)
-            ]
-            if state == "pending":  # a work queue: oldest first
-                chosen.sort(key=lambda item: (_date(item[1]), _label(item[1])))
-            else:  # most recent decisions first
-                chosen.sort(
-                    key=lambda item: (
-                        decisions[item[0]]["decision_seq"] if item[0] in decisions else 2**62
-                    ),
-                    reverse=True,
-                )
-            chosen = chosen[:limit]
-            context = _Context(conn, [data for _rid, data in chosen])
-            present = self._present(conn, [data for _rid, data in chosen])
+            context = Context(
+                conn, [data for rid, data in chosen if not all(described[rid].values())]
+            )
             rows = []
             for rid, data in chosen:
                 decision = decisions.get(rid)
-                problems = self._problems(data, latest, present)
-                described = context.describe(data)
-                if not all(described.values()) and data.get("data_sha256"):
-                    # e.g. the engineer's user record never reached the server: what the
-                    # report itself says
-                    document = self._document(data["data_sha256"]) or {}
-                    for key, value in _from_document(document).items():
-                        described[key] = described[key] or value
+                problems = self._problems(data, latest, present, summaries)
+                if not all(described[rid].values()):
+                    from_records = context.describe(data)
+                    for key, value in described[rid].items():
+                        described[rid][key] = value or from_records[key]
                 rows.append(
                     {
                         "report_id": rid,
@@ -133,7 +151,7 @@ class BackOffice:
                         "revision": data["revision"],
                         "status": data["status"],
                         "case_id": data["case_id"],
-                        **described,
+                        **described[rid],
                         "date": _date(data),
                         "pdf_sha256": data.get("pdf_sha256"),
                         "data_sha256": data.get("data_sha256"),
@@ -142,13 +160,81 @@ class BackOffice:
                         "decision": _public(decision),
                     }
                 )
-        return {"reports": rows, "pending": sum(1 for rid in reports if rid not in decisions)}
+        self.summaries.remember(summaries.fresh)
+        return {"reports": rows, "pending": len(undecided)}
+
+    def _undecided(self, conn: Connection) -> dict[str, dict[str, Any]]:
+        """Signed or final reports without a decision. Only their records are parsed (the
+        decided ones are left out in SQL), and each once per change: what was parsed is
+        kept with the record's change sequence, which every change of the data renews."""
+        r = t.records.c
+        # ids alone first: both sides are read from their indexes, not the records' rows
+        open_ids = sorted(
+            conn.execute(
+                select(r.id)
+                .where(r.record_type == REPORTS)
+                .except_(select(t.decided_reports.c.report_id))
+            ).scalars()
+        )
+        open_rows = [
+            row
+            for start in range(0, len(open_ids), 500)
+            for row in conn.execute(
+                select(r.id, r.change_seq).where(
+                    r.record_type == REPORTS,
+                    r.id.in_(open_ids[start : start + 500]),
+                    r.deleted.is_(False),
+                )
+            )
+        ]
+        known = self._open_reports
+        changed = [rid for rid, seq in open_rows if known.get(rid, (0,))[0] != seq]
+        fresh = records(conn, REPORTS, changed)
+        self._open_reports = known = {
+            rid: (seq, fresh[rid] if rid in fresh else known[rid][1])
+            for rid, seq in open_rows
+            if rid in fresh or rid in known
+        }
+        return {rid: data for rid, (_seq, data) in known.items() if submitted(data)}
+
+    def _index_decisions(self) -> None:
+        """Add the decisions ``decided_reports`` does not list yet: those of a database
+        from before the table, or seeded from a workspace. Checked by counting, so once."""
+        with self.service.reading() as conn:
+            counted = count_records(conn, DECISIONS)
+            if counted == self._indexed_decisions:
+                return
+            listed = int(
+                conn.execute(select(func.count()).select_from(t.decided_reports)).scalar_one()
+            )
+        if counted != listed:
+            with self.service.writing() as (conn, _seqs):  # takes the lock decisions take
+                known = set(conn.execute(select(t.decided_reports.c.report_id)).scalars())
+                missing = [
+                    d for d in records(conn, DECISIONS).values() if d.get("report_id") not in known
+                ]
+                reports = records(conn, REPORTS, [d["report_id"] for d in missing])
+                t.insert_new(
+                    conn,
+                    t.decided_reports,
+                    [
+                        decided_row(d["report_id"], int(d["decision_seq"]), reports[d["report_id"]])
+                        for d in missing
+                        if d["report_id"] in reports
+                    ],
+                )
+        self._indexed_decisions = counted
 
     def _problems(
-        self, report: dict[str, Any], latest: dict[str, int], present: set[str]
+        self,
+        report: dict[str, Any],
+        latest: dict[str, int],
+        present: set[str],
+        summaries: Lookup,
     ) -> list[str]:
         """Why this revision cannot be accepted as it is (empty: it can). ``present``: the
-        SHA-256 of the files the server has (:meth:`_present`)."""
+        SHA-256 of the files the server has (:meth:`_present`); ``summaries``: what their
+        JSON documents say (:class:`ReportSummaries`)."""
         problems = []
         newest = latest.get(report["report_number"], report["revision"])
         if newest > report["revision"]:
@@ -159,24 +245,26 @@ class BackOffice:
         if not data or data not in present:
             problems.append("The structured data (JSON) is missing on the server.")
             return problems
-        document = self._document(data)
-        if document is None:
+        if data in summaries.damaged:
+            problems.append("The server's copy of the JSON is damaged (hash mismatch).")
+            return problems
+        summary = summaries.known.get(data)
+        if summary is None or not summary.readable:
             problems.append("The structured data is not a readable report document.")
             return problems
-        recorded = document_section(document, "pdf").get("sha256")
+        recorded = summary.pdf_sha256
         if pdf and recorded != pdf:
             problems.append(
                 f"The PDF does not match its structured data: the JSON records PDF "
                 f"{str(recorded)[:12]}…, the report names {pdf[:12]}…."
             )
-        about = document_section(document, "report")
-        if (about.get("number"), about.get("revision")) != (
+        if (summary.report_number, summary.revision) != (
             report["report_number"],
             report["revision"],
         ):
             problems.append(
-                f"The structured data is of {about.get('number')} revision "
-                f"{about.get('revision')}, not of this report."
+                f"The structured data is of {summary.report_number} revision "
+                f"{summary.revision}, not of this report."
             )
         return problems
 
@@ -193,17 +281,6 @@ class BackOffice:
             for row in blobs.describe(conn, set(wanted[start : start + 500]))
         ]
         return {sha for sha in complete if blobs.path(sha).is_file()}
-
-    def _document(self, sha256: str) -> dict[str, Any] | None:
-        if sha256 in self._documents:
-            return self._documents[sha256]
-        document = read_document(self.service.blobs.path(sha256))
-        if document is None:
-            return None
-        if len(self._documents) >= DOCUMENT_CACHE:
-            self._documents.pop(next(iter(self._documents)))  # the oldest
-        self._documents[sha256] = document
-        return document
 
     def _damaged(self, report: dict[str, Any]) -> list[str]:
         """Re-hash the files before accepting: what is exported must be what was signed."""
@@ -245,7 +322,7 @@ class BackOffice:
             # the primary key caught a second decision the lock did not (cannot happen while
             # every writer takes the counter lock first; kept as the last line of defence)
             with self.service.reading() as conn:
-                existing = _record(conn, DECISIONS, decision_id(report_id))
+                existing = record(conn, DECISIONS, decision_id(report_id))
             raise BackOfficeError(
                 409,
                 "already_decided",
@@ -279,7 +356,7 @@ class BackOffice:
                 "not_submitted",
                 f"{_label(report)} is a draft; only signed or final reports are decided.",
             )
-        existing = _record(conn, DECISIONS, decision_id(report_id))
+        existing = record(conn, DECISIONS, decision_id(report_id))
         if existing is not None:
             raise BackOfficeError(
                 409,
@@ -289,21 +366,11 @@ class BackOffice:
                 decision=_public(existing),
             )
         if decision == "accepted":
-            # every revision of a report is of the same visit, hence of the same case
-            same_case = conn.execute(
-                select(t.records.c.data).where(
-                    t.records.c.record_type == REPORTS, t.records.c.scope_case == row.scope_case
-                )
-            ).scalars()
-            siblings = [
-                d
-                for d in (json.loads(data) for data in same_case)
-                if d.get("report_number") == report["report_number"]
-                and d.get("status") in SUBMITTED
-                and d.get("deleted_at") is None
-            ]
             present = self._present(conn, [report])
-            problems = self._problems(report, _latest_revisions(siblings), present)
+            data_sha = report.get("data_sha256")
+            summaries = self.summaries.lookup(conn, [data_sha] if data_sha in present else [])
+            latest = latest_revisions(same_case(conn, report["case_id"]))
+            problems = self._problems(report, latest, present, summaries)
             problems = problems or self._damaged(report)
             if problems:
                 raise BackOfficeError(
@@ -342,6 +409,7 @@ class BackOffice:
                 created_by=principal.account_id,
             )
         )
+        conn.execute(insert(t.decided_reports).values(decided_row(report_id, sequence, report)))
         return {
             "decision": {"id": record_id, **_public(data)},
             "record": {"t": DECISIONS, "id": record_id, "v": 1, "s": sequence, "d": data},
@@ -377,7 +445,7 @@ class BackOffice:
                 key=lambda d: d["decision_seq"],
             )
             page, more = accepted[:limit], len(accepted) > limit
-            reports = _records(conn, REPORTS, [d["report_id"] for d in page])
+            reports = records(conn, REPORTS, [d["report_id"] for d in page])
         items = []
         for decision in page:
             report = reports.get(decision["report_id"])
@@ -419,71 +487,6 @@ class ServerExportSource:
                 f"The file {sha256[:12]}… is missing in the server's blob folder "
                 f"{self.blobs.root}; is --blobs right? Nothing was exported."
             ) from None
-
-
-# -- reading records --------------------------------------------------------------------------
-
-
-class _Context:
-    """Case, customer and engineer of a set of reports, read in a few queries."""
-
-    def __init__(self, conn: Connection, reports: list[dict[str, Any]]) -> None:
-        self.cases = _records(conn, "cases", [r["case_id"] for r in reports])
-        self.visits = _records(conn, "visits", [r["visit_id"] for r in reports])
-        self.customers = _records(
-            conn, "customers", [c.get("customer_id") for c in self.cases.values()]
-        )
-        self.users = _records(conn, "users", [v.get("engineer_id") for v in self.visits.values()])
-
-    def describe(self, report: dict[str, Any]) -> dict[str, Any]:
-        case = self.cases.get(report["case_id"], {})
-        customer = self.customers.get(case.get("customer_id") or "", {})
-        visit = self.visits.get(report["visit_id"], {})
-        engineer = self.users.get(visit.get("engineer_id") or "", {})
-        return {
-            "case_number": case.get("case_number"),
-            "case_title": case.get("title"),
-            "customer": customer.get("name"),
-            "engineer": engineer.get("display_name") or engineer.get("username"),
-        }
-
-
-def _records(
-    conn: Connection, record_type: str, ids: Iterable[str | None] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The data of records of one type (all of them, or those with ``ids``)."""
-    query = select(t.records.c.id, t.records.c.data).where(t.records.c.record_type == record_type)
-    if ids is None:
-        return {rid: json.loads(data) for rid, data in conn.execute(query)}
-    wanted = sorted({i for i in ids if i})
-    out: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for rid, data in conn.execute(query.where(t.records.c.id.in_(chunk))):
-            out[rid] = json.loads(data)
-    return out
-
-
-def _record(conn: Connection, record_type: str, record_id: str) -> dict[str, Any] | None:
-    return _records(conn, record_type, [record_id]).get(record_id)
-
-
-def _latest_revisions(reports: Iterable[dict[str, Any]]) -> dict[str, int]:
-    latest: dict[str, int] = {}
-    for report in reports:
-        number = report["report_number"]
-        latest[number] = max(latest.get(number, 0), int(report["revision"]))
-    return latest
-
-
-def _from_document(document: dict[str, Any]) -> dict[str, Any]:
-    case = document_section(document, "case")
-    return {
-        "case_number": case.get("number"),
-        "case_title": case.get("title"),
-        "customer": document_section(document, "customer").get("title"),
-        "engineer": document_section(document, "visit").get("engineer"),
-    }
 
 
 def _date(report: dict[str, Any]) -> str:

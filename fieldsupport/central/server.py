@@ -11,15 +11,20 @@ from typing import Any
 import uvicorn
 
 from fieldsupport.central.app import create_app
+from fieldsupport.central.schema import prepare_schema
 from fieldsupport.central.service import CentralService, Limits
-from fieldsupport.central.storage import create_schema, make_engine
+from fieldsupport.central.storage import make_engine
 
 
 def open_service(
     db_url: str, blobs: Path, *, schema: str | None = None, limits: Limits | None = None
 ) -> CentralService:
     engine = make_engine(db_url, schema=schema)
-    create_schema(engine)
+    try:
+        prepare_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return CentralService(engine, blobs, limits)
 
 

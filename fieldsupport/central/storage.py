@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -29,10 +30,10 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    insert,
-    select,
     text,
 )
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 metadata = MetaData()
@@ -92,6 +93,17 @@ records = Table(
     PrimaryKeyConstraint("record_type", "id"),
     Index("ix_records_change_seq", "change_seq", unique=True),
     Index("ix_records_scope_case", "scope_case"),
+    # covers the checkpoint (counts and hash sums per type in the caller's scope), which
+    # then never reads the records' data (100,000 cases: 3 s -> 0.2 s on SQLite)
+    Index(
+        "ix_records_checkpoint",
+        "record_type",
+        "deleted",
+        "change_seq",
+        "row_hash",
+        "scope_case",
+        "subject_type",
+    ),
 )
 
 # Who may see a case: kept in step with every case record (assignee) and its creator.
@@ -137,6 +149,45 @@ blobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# What the back-office inbox needs from a service report's JSON document, read once per
+# document (central.report_summaries). Keyed by the document's SHA-256, so never stale.
+report_summaries = Table(
+    "report_summaries",
+    metadata,
+    Column("data_sha256", String(64), primary_key=True),
+    Column("readable", Boolean, nullable=False),
+    Column("pdf_sha256", Text),  # the PDF the document names
+    Column("report_number", Text),
+    Column("revision", BigInteger),
+    Column("case_number", Text),
+    Column("case_title", Text),
+    Column("customer", Text),
+    Column("engineer", Text),
+)
+
+# The reports that have a decision (central.backoffice): written with the decision, in its
+# transaction, so the inbox finds the undecided reports in SQL and the latest decisions by
+# an index. Decisions written without it (an older database, a seeded one) are added the
+# first time the inbox finds the counts differ.
+decided_reports = Table(
+    "decided_reports",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("decision_seq", BigInteger, nullable=False),
+    Column("report_number", Text, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Index("ix_decided_reports_seq", "decision_seq"),
+    Index("ix_decided_reports_number", "report_number"),
+)
+
+
+def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose primary key is free; the others are left as they are (another
+    request inserting the same rows at the same moment is no conflict)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite_dialect
+    for start in range(0, len(rows), 500):  # bounds the statement's parameters
+        conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows[start : start + 500])
+
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     # pysqlite's own transaction handling is off; SQLAlchemy's "begin" event issues BEGIN.
@@ -179,11 +230,3 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        if conn.execute(select(counters.c.value).where(counters.c.name == "change")).first():
-            return
-        conn.execute(insert(counters).values(name="change", value=0))

@@ -75,6 +75,11 @@ class ExportError(FieldSupportError):
     """The export could not be done; nothing half-written was left behind."""
 
 
+class ExportInterrupted(ExportError):
+    """The source went away mid-way (a lost connection to the server). The hidden partial
+    batch is kept, outside the ledger, for the next run to resume."""
+
+
 @dataclass(frozen=True)
 class AcceptedReport:
     """One accepted report revision as the export sees it."""
@@ -242,6 +247,8 @@ def export_reports(
             disk.fsync_dir(partial)
             os.replace(partial, final)
             disk.fsync_dir(out_dir)
+        except ExportInterrupted:
+            raise  # the partial folder stays for the next run
         except (OSError, ExportError, Cancelled) as exc:
             shutil.rmtree(partial, ignore_errors=True)
             if isinstance(exc, OSError):

@@ -9,8 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldsupport.reports.export import AcceptedPage, AcceptedReport, ByteSink, ExportError
-from fieldsupport.sync.transport import Reply, SyncError, Transport, check
+from fieldsupport.reports.export import (
+    AcceptedPage,
+    AcceptedReport,
+    ByteSink,
+    ExportError,
+    ExportInterrupted,
+)
+from fieldsupport.sync.transport import Reply, ServerUnavailable, SyncError, Transport, check
 
 
 class DecisionRefused(SyncError):
@@ -150,10 +156,16 @@ class HttpExportSource:
         self.transport = transport
 
     def accepted_since(self, cursor: int, limit: int) -> AcceptedPage:
-        return self.client.accepted_since(cursor, limit)
+        try:
+            return self.client.accepted_since(cursor, limit)
+        except ServerUnavailable as exc:
+            raise _interrupted(exc) from exc
 
     def copy_blob(self, sha256: str, out: ByteSink) -> None:
-        reply = self.transport.request("GET", f"/v1/blobs/{sha256}/content")
+        try:
+            reply = self.transport.request("GET", f"/v1/blobs/{sha256}/content")
+        except ServerUnavailable as exc:
+            raise _interrupted(exc) from exc
         if reply.status == 404:
             raise ExportError(
                 f"The server has no file {sha256[:12]}… although its report was accepted; "
@@ -162,6 +174,16 @@ class HttpExportSource:
         if reply.status != 200:
             check(reply, "file download")
         out.write(reply.body)
+
+
+def _interrupted(exc: ServerUnavailable) -> ExportInterrupted:
+    # the transport's own message speaks of sync; this one says what happened to the export
+    cause = exc.__cause__
+    reason = (str(cause) or type(cause).__name__) if cause is not None else str(exc)
+    return ExportInterrupted(
+        f"The connection to the server was lost during the export ({reason}). Nothing was "
+        "recorded as exported; export again to continue where it stopped."
+    )
 
 
 def _refusal(reply: Reply) -> tuple[str, str, dict[str, Any] | None]:

@@ -22,6 +22,7 @@ from fieldsupport.services.claims import AwaitingClaim
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.widgets import (
     InlineMessage,
+    fit_columns,
     format_date,
     format_time,
     touch_button,
@@ -42,6 +43,7 @@ def list_table(parent: QWidget, columns: tuple[str, ...], name: str) -> QTableWi
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    table.setWordWrap(False)  # a long text ends in "…" on its one line (a wrapped one was cut)
     return table
 
 
@@ -90,14 +92,14 @@ class ClaimsAwaitingPanel(QWidget):
                 entry.case_number,
                 entry.customer,
                 self.tr(claim.claim_type.value.capitalize()),
-                self.tr(claim.status.value.replace("_", " ")),
+                self.tr(claim.status.value.replace("_", " ").capitalize()),
                 claim.reason,
                 items,
                 format_time(entry.opened_at),
             )
             for column, text in enumerate(cells):
                 self.table.setItem(i, column, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         ids = [c.claim.id for c in claims]
         if keep is not None and keep.claim.id in ids:
             self.table.selectRow(ids.index(keep.claim.id))
@@ -189,7 +191,7 @@ class CampaignProgressPanel(QWidget):
             bar.setFormat(f"{p.done} / {p.affected}")
             bar.setAccessibleName(self.tr("Progress of {0}").format(c.code))
             self.table.setCellWidget(i, len(cells), bar)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         if not rows:
             self.message.show_info(self.tr("No recall campaigns on this device."))
         else:

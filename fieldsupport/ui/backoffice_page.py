@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.reports.export import ExportResult
 from fieldsupport.services.backoffice import BackOfficeService, ReportFiles
-from fieldsupport.sync.backoffice import DecisionRefused, Inbox, InboxRow
+from fieldsupport.sync.backoffice import Decision, DecisionRefused, Inbox, InboxRow
+from fieldsupport.sync.transport import SyncError
 from fieldsupport.tasks import TaskState
 from fieldsupport.ui.backoffice_follow_up import (
     CampaignProgressPanel,
@@ -39,7 +40,13 @@ from fieldsupport.ui.backoffice_follow_up import (
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.operations import Operation
 from fieldsupport.ui.report_preview import PdfPane
-from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button, touch_line
+from fieldsupport.ui.widgets import (
+    InlineMessage,
+    fit_columns,
+    format_time,
+    touch_button,
+    touch_line,
+)
 
 STATES = (("pending", "Awaiting decision"), ("decided", "Decided"), ("all", "All"))
 COLUMNS = ("Report", "Rev.", "Case", "Customer", "Engineer", "Date", "Status", "Decision")
@@ -66,6 +73,23 @@ SECTION_ORDER = (
 EXPANDED_SECTIONS = ("report", "case", "customer", "visit", "parts")
 # the field that names an entry of a list (parts, measurements, timeline, ...)
 ENTRY_TITLES = ("part_number", "name", "title", "topic", "solution_title", "what", "caption")
+LONG_VALUE = 40  # characters: a longer value may be cut off in its column; its tooltip has all
+
+
+def refusal_text(error: DecisionRefused, row: InboxRow) -> str:
+    """The server's refusal, with the time of a decision made meanwhile in local time."""
+    if error.code == "already_decided" and error.decision is not None:
+        try:
+            decided = Decision.from_wire(error.decision)
+        except SyncError:
+            decided = None
+        if decided is not None:
+            what = "accepted" if decided.decision == "accepted" else "returned"
+            return (
+                f"{row.report_number} revision {row.revision} was already {what} by "
+                f"{decided.decided_by} at {format_time(decided.decided_at)}; nothing was changed."
+            )
+    return str(error)
 
 
 def decision_text(row: InboxRow) -> str:
@@ -144,19 +168,25 @@ class BackOfficePage(QWidget):
 
         self.claims = ClaimsAwaitingPanel(service, self)
         self.campaigns = CampaignProgressPanel(service, self)
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.splitter, self.tr("Service reports"))
-        self.tabs.addTab(self.claims, self.tr("Claims awaiting decision"))
-        self.tabs.addTab(self.campaigns, self.tr("Recall campaigns"))
-
+        # the inbox's controls sit on its tab; claims and campaigns are read again whenever
+        # their tab is opened
+        reports = QWidget(self)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(self.tr("Show"), self))
+        bar.addWidget(QLabel(self.tr("Show"), reports))
         bar.addWidget(self.state)
         bar.addWidget(self.refresh_button)
         bar.addWidget(self.count_label, 1)
         bar.addWidget(self.export_button)
+        reports_layout = QVBoxLayout(reports)
+        reports_layout.addLayout(bar)
+        reports_layout.addWidget(self.splitter, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(reports, self.tr("Service reports"))
+        self.tabs.addTab(self.claims, self.tr("Claims awaiting decision"))
+        self.tabs.addTab(self.campaigns, self.tr("Recall campaigns"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         self._selection_changed()
@@ -166,6 +196,16 @@ class BackOfficePage(QWidget):
         if not self._loaded:  # first visit: fill without a click
             self._loaded = True
             self.refresh_all()
+
+    @Slot(int)
+    def _tab_changed(self, _index: int) -> None:
+        # a message about the inbox does not belong under the claims or campaigns
+        self.message.clear_message()
+        current = self.tabs.currentWidget()
+        if current is self.claims:
+            self.claims.refresh()
+        elif current is self.campaigns:
+            self.campaigns.refresh()
 
     # -- inbox ------------------------------------------------------------------------------
     @Slot()
@@ -209,11 +249,13 @@ class BackOfficePage(QWidget):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column == len(cells) - 1 and row.problems and row.decision is None:
-                    item.setForeground(Qt.GlobalColor.darkRed)
-                    item.setToolTip("\n".join(row.problems))
+                if column == len(cells) - 1:  # may be cut off at the table's edge
+                    item.setToolTip(text)
+                    if row.problems and row.decision is None:
+                        item.setForeground(Qt.GlobalColor.darkRed)
+                        item.setToolTip("\n".join(row.problems))
                 self.table.setItem(i, column, item)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self.table.clearSelection()
         self.table.blockSignals(False)
         target = next((i for i, r in enumerate(self.rows) if r.report_id == select_id), None)
@@ -338,10 +380,11 @@ class BackOfficePage(QWidget):
         def refused(error: BaseException) -> None:
             # someone else decided, or the report has a problem: say so and show the
             # server's current state so the inbox stays true
-            self.message.show_error(str(error))
             if isinstance(error, DecisionRefused):
+                self.message.show_error(refusal_text(error, row))
                 self.refresh(select_id=row.report_id)
             else:
+                self.message.show_error(str(error))
                 self._selection_changed()
 
         self.jobs.run(lambda _t: service.decide(row.report_id, decision, reason), done, refused)
@@ -390,4 +433,7 @@ def _fill_tree(parent: QTreeWidgetItem, value: Any) -> None:
             item.setText(1, "" if child else "—")
             _fill_tree(item, child)
         else:
-            item.setText(1, "—" if child is None else str(child))
+            text = "—" if child is None else str(child)
+            item.setText(1, text)
+            if len(text) > LONG_VALUE:
+                item.setToolTip(1, text)

@@ -3,6 +3,7 @@ and a bar chart (Qt Charts), with a CSV export. Computed in a worker."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from fieldsupport.services.kpis import Dimension, KpiRow, KpiService, write_csv
 from fieldsupport.tasks import TaskState
 from fieldsupport.ui.jobs import JobRunner
-from fieldsupport.ui.widgets import InlineMessage, touch_button
+from fieldsupport.ui.widgets import InlineMessage, fit_columns, touch_button
 
 DIMENSIONS = (
     (Dimension.PERIOD, "Month opened"),
@@ -59,6 +60,30 @@ HEADERS = {
     "csat_count": "CSAT answers",
 }
 CHART_GROUPS = 25  # more bars than this are unreadable; the table has them all
+LABEL_CHARS = 18  # a longer group name is cut (with "…") under its bar; the table has it all
+
+
+def _cell(name: str, value: object) -> str:
+    """A table cell: one number of decimals per column, so that the figures line up."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1f}" if name.endswith("_percent") else f"{value:.2f}"
+    return str(value)
+
+
+def nice_scale(highest: float) -> tuple[float, int]:
+    """The top of a value axis from 0 and its tick count: steps of 1, 2 or 5 times a power of
+    ten, at most 6 of them (0, 20, 40, 60 rather than 0, 15.9, 31.7, 47.6)."""
+    highest = max(highest, 1e-9)
+    power = 10 ** math.floor(math.log10(highest))
+    step = next(f * power for f in (0.1, 0.2, 0.5, 1, 2, 5, 10) if highest / (f * power) <= 6)
+    steps = math.ceil(highest / step - 1e-9)
+    return steps * step, steps + 1
+
+
+def _label(group: str) -> str:
+    return group if len(group) <= LABEL_CHARS else group[: LABEL_CHARS - 1] + "…"
 
 
 class KpiPage(QWidget):
@@ -101,8 +126,22 @@ class KpiPage(QWidget):
         self.table.setHorizontalHeaderLabels([self.tr(h) for h in HEADERS.values()])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        # one series and its two axes, refilled for every measure: axes removed from a
+        # chart keep their labels drawn until deleted, which overlapped the new ones
         self.chart = QChart()
         self.chart.legend().hide()
+        self.bars = QBarSet("")
+        self.series = QBarSeries()
+        self.series.append(self.bars)
+        self.categories = QBarCategoryAxis()
+        self.categories.setTruncateLabels(False)  # rotated labels were cut to "20…"
+        self.values_axis = QValueAxis()
+        self.chart.addSeries(self.series)
+        self.chart.addAxis(self.categories, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(self.values_axis, Qt.AlignmentFlag.AlignLeft)
+        self.series.attachAxis(self.categories)
+        self.series.attachAxis(self.values_axis)
+        self.series.setVisible(False)
         self.chart_view = QChartView(self.chart, self)
         self.chart_view.setAccessibleName(self.tr("KPI chart"))
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -186,44 +225,39 @@ class KpiPage(QWidget):
         for i, row in enumerate(rows):
             for column, name in enumerate(names):
                 value = getattr(row, name)
-                item = QTableWidgetItem("—" if value is None else str(value))
+                item = QTableWidgetItem(_cell(name, value))
                 if name != "group":
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(i, column, item)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self.export_button.setEnabled(bool(rows))
         self.message.show_info(self.tr("{0} groups.").format(len(rows)))
         self._draw_chart()
 
     @Slot()
     def _draw_chart(self) -> None:
-        self.chart.removeAllSeries()
-        for axis in self.chart.axes():
-            self.chart.removeAxis(axis)
         measure = self.measure.currentData()
         shown = self.rows
         if self._dimension in (Dimension.ENGINEER, Dimension.CUSTOMER):
             shown = sorted(shown, key=lambda r: r.cases, reverse=True)[:CHART_GROUPS]
         shown = shown[-CHART_GROUPS:]
+        self.bars.remove(0, self.bars.count())
+        self.categories.clear()
+        self.series.setVisible(bool(shown))
         if not shown:
+            self.chart.setTitle("")
             return
-        bars = QBarSet(self.measure.currentText())
-        values = [getattr(r, measure) or 0.0 for r in shown]
-        bars.append([float(v) for v in values])
-        series = QBarSeries()
-        series.append(bars)
-        self.chart.addSeries(series)
-        categories = QBarCategoryAxis()
-        categories.append([r.group[:18] for r in shown])
-        categories.setLabelsAngle(-60 if len(shown) > 6 else 0)
-        self.chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
-        series.attachAxis(categories)
-        axis = QValueAxis()
-        axis.setRange(0, max(max(values) * 1.1, 1.0))
-        self.chart.addAxis(axis, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(axis)
+        values = [float(getattr(r, measure) or 0.0) for r in shown]
+        self.bars.setLabel(self.measure.currentText())
+        self.bars.append(values)
+        self.categories.append([_label(r.group) for r in shown])
+        self.categories.setLabelsAngle(-60 if len(shown) > 6 else 0)
+        top, ticks = nice_scale(max(max(values) * 1.05, 1.0))  # a little room above
+        self.values_axis.setRange(0, top)
+        self.values_axis.setTickCount(ticks)
+        self.values_axis.setLabelFormat("%.1f" if top < 5 else "%.0f")
         self.chart.setTitle(self.measure.currentText())
 
     @Slot()

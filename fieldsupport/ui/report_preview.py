@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldsupport.ui.widgets import touch_button
 
@@ -69,34 +76,52 @@ class PdfPane(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.status = QLabel(self.tr("No report selected."), self)
+        self.status = QLabel(self)
+        # without a PDF, the reason (fetching, missing, none chosen) where the pages would be
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(24)
         zoom_in = touch_button(self.tr("Zoom in"), self)
         zoom_out = touch_button(self.tr("Zoom out"), self)
         fit = touch_button(self.tr("Fit width"), self)
         zoom_in.clicked.connect(lambda: self._zoom(ZOOM_STEP))
         zoom_out.clicked.connect(lambda: self._zoom(1 / ZOOM_STEP))
         fit.clicked.connect(lambda: self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
+        self.zoom_buttons = (zoom_out, zoom_in, fit)
         self.bar = QHBoxLayout()
-        for button in (zoom_out, zoom_in, fit):
+        for button in self.zoom_buttons:
             self.bar.addWidget(button)
         self.bar.addWidget(self.status, 1)
+        self.pages = QStackedLayout()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.bar)
-        layout.addWidget(self.view, 1)
+        layout.addLayout(self.pages, 1)
+        self.clear()
 
     def show_pdf(self, path: Path) -> bool:
         self.document.close()
         error = self.document.load(str(path))
         if error != QPdfDocument.Error.None_:
-            self.status.setText(self.tr("The PDF could not be shown ({0}).").format(error.name))
+            self.clear(self.tr("The PDF could not be shown ({0}).").format(error.name))
             return False
-        self.status.setText(self.tr("{0} pages").format(self.document.pageCount()))
+        count = self.document.pageCount()
+        self.status.setText(self.tr("1 page") if count == 1 else self.tr("{0} pages").format(count))
+        self.pages.setCurrentWidget(self.view)
+        for button in self.zoom_buttons:
+            button.setEnabled(True)
         return True
 
     def clear(self, text: str = "") -> None:
         self.document.close()
-        self.status.setText(text or self.tr("No report selected."))
+        self.placeholder.setText(text or self.tr("No report selected."))
+        self.status.clear()
+        self.pages.setCurrentWidget(self.placeholder)
+        for button in self.zoom_buttons:
+            button.setEnabled(False)
 
     def _zoom(self, factor: float) -> None:
         self.view.setZoomMode(QPdfView.ZoomMode.Custom)
