@@ -162,13 +162,13 @@ def _timed_sync(workspace: Workspace) -> tuple[float, object]:
     return time.perf_counter() - started, report
 
 
-def bench_sync(add: Add, demo: Path, work: Path) -> None:
+def bench_sync(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
     # the device token goes to a file under the benchmark's folder, not the user's keyring
     saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "PYTHON_KEYRING_BACKEND")}
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     try:
-        _bench(add, demo, work)
+        _bench(add, demo, work, cache)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -177,12 +177,31 @@ def bench_sync(add: Add, demo: Path, work: Path) -> None:
                 os.environ[key] = value
 
 
-def _bench(add: Add, demo: Path, work: Path) -> None:
+def _seeded_server(add: Add, demo: Path, server_dir: Path, cache: Path | None) -> int:
+    """The server database seeded from ``demo`` in ``server_dir``: made there, or copied
+    from ``cache`` (made there first when missing; seeding 100,000 cases takes minutes)."""
+    if cache is None:
+        started = time.perf_counter()
+        records = seed_server(demo, server_dir)
+        add("sync_seed_server", time.perf_counter() - started, "s")
+        return records
+    count_file = cache / "records"
+    if not count_file.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        records = seed_server(demo, cache)
+        add("sync_seed_server", time.perf_counter() - started, "s")
+        count_file.write_text(str(records))
+    shutil.copyfile(cache / "central.db", server_dir / "central.db")
+    if (cache / "blobs").exists():
+        shutil.copytree(cache / "blobs", server_dir / "blobs")
+    return int(count_file.read_text())
+
+
+def _bench(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
     server_dir = work / "central"
     server_dir.mkdir(parents=True)
-    started = time.perf_counter()
-    records = seed_server(demo, server_dir)
-    add("sync_seed_server", time.perf_counter() - started, "s")
+    records = _seeded_server(add, demo, server_dir, cache)
     server = CentralProcess(server_dir)
     try:
         with Workspace.open(work / "laptop") as laptop:
@@ -225,6 +244,12 @@ def _bench(add: Add, demo: Path, work: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the demo workspace and the seeded server database of N cases in this "
+        "folder and reuse them on later runs (each run works on copies)",
+    )
     args = parser.parse_args()
 
     def add(name: str, value: float, unit: str) -> None:
@@ -232,11 +257,16 @@ def main() -> int:
 
     from fieldsupport.demo.generator import create_demo
 
+    cache = args.cache / f"cases-{args.cases}" if args.cache else None
     with tempfile.TemporaryDirectory(prefix="fieldsupport-sync-bench-") as tmp:
-        demo = Path(tmp) / "demo"
-        with Workspace.open(demo) as workspace:
-            create_demo(workspace, cases=args.cases)
-        bench_sync(add, demo, Path(tmp) / "sync")
+        demo = (cache or Path(tmp)) / "demo"
+        ready = demo.with_suffix(".ready")
+        if not ready.exists():
+            shutil.rmtree(demo, ignore_errors=True)
+            with Workspace.open(demo) as workspace:
+                create_demo(workspace, cases=args.cases)
+            ready.touch()
+        bench_sync(add, demo, Path(tmp) / "sync", cache / "central" if cache else None)
     return 0
 
 

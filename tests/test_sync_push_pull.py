@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.errors import ValidationError
 from fieldsupport.models import Case, CaseEvent, Customer
 from fieldsupport.models.enums import CaseEventKind
 from fieldsupport.services.cases import CaseService
+from fieldsupport.sync import checkpoint as sync_checkpoint
 from fieldsupport.sync.client import SyncClient, local_checkpoint
 from fieldsupport.sync.transport import HttpTransport, SyncError, UpdateRequired, is_loopback
 from fieldsupport.workflow import Action
@@ -304,6 +306,60 @@ def test_checkpoint_repairs_a_damaged_copy_by_pulling_again(devices: dict[str, D
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         conn.exec_driver_sql("DELETE FROM case_events WHERE case_id = ?", (case_id,))
     report = anna.sync(verify=True)
+    assert report.repaired and report.divergent == {}  # type: ignore[attr-defined]
+    with anna.ws.transaction() as s:
+        assert s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()
+
+
+def _retitle(ws: Workspace, case_id: str, title: str) -> None:
+    with ws.transaction() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.title = title
+
+
+def test_a_check_finds_a_server_side_loss_in_a_type_it_does_not_hash_again(
+    devices: dict[str, Device], server: BackgroundServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_checkpoint, "FULL_CHECK_EVERY", 1_000)
+    bo, anna = devices["bo"], devices["anna"]
+    case_id = _assigned_case(bo)
+    bo.sync()
+    anna.sync(verify=True)
+    with server.service.engine.begin() as conn:  # the server loses an event of the case
+        lost = conn.execute(
+            sql(
+                "SELECT id FROM records WHERE record_type = 'case_events' "
+                "AND scope_case = :case LIMIT 1"
+            ),
+            {"case": case_id},
+        ).scalar_one()
+        conn.execute(sql("DELETE FROM records WHERE id = :id"), {"id": lost})
+    _retitle(bo.ws, case_id, "Retitled")
+    bo.sync()
+    report = anna.sync()  # receives the case: checks, hashing only the cases again
+    assert report.checked  # type: ignore[attr-defined]
+    assert "case_events" in report.divergent  # type: ignore[attr-defined]
+
+
+def test_every_tenth_check_hashes_every_type_again(
+    devices: dict[str, Device], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_checkpoint, "FULL_CHECK_EVERY", 2)
+    bo, anna = devices["bo"], devices["anna"]
+    case_id = _assigned_case(bo)
+    bo.sync()
+    anna.sync(verify=True)  # check 1 (everything)
+    with anna.ws.engine.begin() as conn:  # lose rows behind the app's back
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.exec_driver_sql("DELETE FROM case_events WHERE case_id = ?", (case_id,))
+    _retitle(bo.ws, case_id, "Retitled once")
+    bo.sync()
+    report = anna.sync()  # check 2: only the cases hashed again, the loss is not seen
+    assert report.checked and report.divergent == {}  # type: ignore[attr-defined]
+    _retitle(bo.ws, case_id, "Retitled twice")
+    bo.sync()
+    report = anna.sync()  # check 3: everything hashed, found and repaired
     assert report.repaired and report.divergent == {}  # type: ignore[attr-defined]
     with anna.ws.transaction() as s:
         assert s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import now
@@ -98,18 +99,22 @@ class ServerBlobs:
                 422, "bad_range", "The bytes sent go beyond the declared size of the blob."
             )
         with self.engine.begin() as conn:
-            row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).first()
-            if row is None:
-                conn.execute(
-                    insert(t.blobs).values(
-                        sha256=sha256,
-                        size=size,
-                        media_type=media_type,
-                        complete=False,
-                        created_at=now(),
-                    )
+            # write first: on SQLite a transaction that read first fails at once ("database
+            # is locked") when another upload writes at the same time, instead of waiting
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(
+                dialect.insert(t.blobs)
+                .values(
+                    sha256=sha256,
+                    size=size,
+                    media_type=media_type,
+                    complete=False,
+                    created_at=now(),
                 )
-            elif row.complete:
+                .on_conflict_do_nothing()
+            )
+            row = conn.execute(select(t.blobs).where(t.blobs.c.sha256 == sha256)).one()
+            if row.complete:
                 return {"sha256": sha256, "size": row.size, "received": row.size, "complete": True}
             elif row.size != size:
                 conn.execute(update(t.blobs).where(t.blobs.c.sha256 == sha256).values(size=size))
@@ -133,14 +138,18 @@ class ServerBlobs:
         received = offset + len(body)
         if received < size:
             return {"sha256": sha256, "size": size, "received": received, "complete": False}
-        return self._finish(sha256, size)
+        # a blob sent in one piece (a photo) is hashed from memory, not read back from disk
+        return self._finish(sha256, size, body if offset == 0 else None)
 
-    def _finish(self, sha256: str, size: int) -> dict[str, Any]:
+    def _finish(self, sha256: str, size: int, whole: bytes | None = None) -> dict[str, Any]:
         partial = self._partial(sha256)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as source:
-            while chunk := source.read(CHUNK):
-                digest.update(chunk)
+        if whole is not None:
+            digest = hashlib.sha256(whole)
+        else:
+            digest = hashlib.sha256()
+            with open(partial, "rb") as source:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
         if digest.hexdigest() != sha256:
             partial.unlink(missing_ok=True)
             raise BlobError(

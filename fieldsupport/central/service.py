@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from fieldsupport.central import access
 from fieldsupport.central import storage as t
@@ -103,8 +115,9 @@ class CentralService:
             last_seq = conn.execute(
                 select(t.devices.c.last_seq).where(t.devices.c.id == principal.device_id)
             ).scalar_one()
+            batch = _PushBatch(conn, principal, ops)
             for op in ops:
-                result, stop = self._process(conn, seqs, principal, op, last_seq)
+                result, stop = self._process(conn, seqs, principal, op, last_seq, batch)
                 results.append(result)
                 if result["status"] in ("applied", "conflict", "rejected") and not result.get(
                     "replay"
@@ -114,6 +127,7 @@ class CentralService:
                     touched[(op["t"], op["id"])] = None
                 if stop:
                     break
+            batch.write_stored()
             conn.execute(
                 update(t.devices)
                 .where(t.devices.c.id == principal.device_id)
@@ -129,56 +143,45 @@ class CentralService:
         principal: Principal,
         op: dict[str, Any],
         last_seq: int,
+        batch: _PushBatch,
     ) -> tuple[dict[str, Any], bool]:
         head = {"op_id": op["op_id"], "seq": op["seq"]}
-        stored = conn.execute(
-            select(t.ops.c.device_id, t.ops.c.result).where(t.ops.c.op_id == op["op_id"])
-        ).first()
+        stored = batch.stored(op["op_id"])
         if stored is not None:
-            if stored.device_id != principal.device_id:
+            device_id, result = stored
+            if device_id != principal.device_id:
                 return {**head, "status": "rejected", "reason": "operation id already used"}, False
-            return {**head, "status": "duplicate", "original": json.loads(stored.result)}, False
+            return {**head, "status": "duplicate", "original": json.loads(result)}, False
         if op["seq"] <= last_seq:
             outcome: dict[str, Any] = {
                 "status": "rejected",
                 "reason": f"replayed operation: sequence {op['seq']} was already used",
                 "replay": True,
             }
-            self._store(conn, principal, op, outcome)
+            batch.store(op, outcome)
             return {**head, **outcome}, False
         if op["seq"] > last_seq + 1:
             reason = f"operations {last_seq + 1}..{op['seq'] - 1} have not arrived yet"
             return {**head, "status": "retry", "reason": reason}, True
         try:
             with conn.begin_nested():
-                outcome = self._apply(conn, seqs, principal, op)
+                outcome = self._apply(conn, seqs, principal, op, batch)
         except Retry as exc:
             return {**head, "status": "retry", "reason": str(exc)}, True
         except Rejection as exc:
             outcome = {"status": "rejected", "reason": exc.reason}
             if exc.field:
                 outcome["field"] = exc.field
-        self._store(conn, principal, op, outcome)
+        batch.store(op, outcome)
         return {**head, **outcome}, False
 
-    def _store(
-        self, conn: Connection, principal: Principal, op: dict[str, Any], outcome: dict[str, Any]
-    ) -> None:
-        conn.execute(
-            insert(t.ops).values(
-                op_id=op["op_id"],
-                device_id=principal.device_id,
-                device_seq=op["seq"],
-                status=outcome["status"],
-                record_type=op.get("t"),
-                record_id=op.get("id"),
-                result=_dumps(outcome),
-                received_at=now(),
-            )
-        )
-
     def _apply(
-        self, conn: Connection, seqs: SeqAllocator, principal: Principal, op: dict[str, Any]
+        self,
+        conn: Connection,
+        seqs: SeqAllocator,
+        principal: Principal,
+        op: dict[str, Any],
+        batch: _PushBatch,
     ) -> dict[str, Any]:
         if op["kind"] == "resolve":
             return self._resolve(conn, seqs, principal, op)
@@ -194,11 +197,7 @@ class CentralService:
                 fields[name] = wire.check_value(spec, value)
             except wire.WireValueError as exc:
                 raise Rejection(str(exc), exc.field) from None
-        row = conn.execute(
-            select(t.records).where(
-                t.records.c.record_type == rtype.name, t.records.c.id == op["id"]
-            )
-        ).first()
+        row = batch.record(rtype.name, op["id"])
         if row is None:
             return self._create(conn, seqs, principal, rtype, op, fields)
         return self._update(conn, seqs, principal, rtype, op, fields, row)
@@ -352,16 +351,17 @@ class CentralService:
             for name, value in conflicting.items()
         ]
         conn.execute(
-            update(t.records)
-            .where(t.records.c.record_type == rtype.name, t.records.c.id == op["id"])
-            .values(
-                version=version,
-                change_seq=seqs.next(),
-                deleted=merged.get("deleted_at") is not None,
-                row_hash=wire.row_hash(op["id"], version),
-                data=_dumps(merged),
-                field_versions=_dumps(versions),
-            )
+            _UPDATE_RECORD,
+            {
+                "key_type": rtype.name,
+                "key_id": op["id"],
+                "version": version,
+                "change_seq": seqs.next(),
+                "deleted": merged.get("deleted_at") is not None,
+                "row_hash": wire.row_hash(op["id"], version),
+                "data": _dumps(merged),
+                "field_versions": _dumps(versions),
+            },
         )
         if rtype.name == "cases" and "assignee_id" in applied:
             self._reassign(conn, seqs, op["id"], applied["assignee_id"])
@@ -479,13 +479,10 @@ class CentralService:
     def _current_records(
         self, conn: Connection, principal: Principal, keys: list[tuple[str, str]]
     ) -> list[dict[str, Any]]:
+        rows = _records_by_key(conn, keys)
         out = []
-        for record_type, record_id in keys:
-            row = conn.execute(
-                select(t.records).where(
-                    t.records.c.record_type == record_type, t.records.c.id == record_id
-                )
-            ).first()
+        for key in keys:
+            row = rows.get(key)
             if row is None or not access.can_read(
                 conn, principal, row.subject_type, row.scope_case
             ):
@@ -503,7 +500,9 @@ class CentralService:
 
     # -- pull -------------------------------------------------------------------------------------
     def pull(self, principal: Principal, cursor: int, limit: int) -> bytes:
-        """One page as JSON bytes, built from the stored JSON without re-encoding it."""
+        """One page as JSON bytes. The database writes each record's JSON around the stored
+        data and the rows are read straight from the driver's cursor: no per-record work in
+        Python (a first sync reads a million records)."""
         limit = max(1, min(limit, self.limits.pull_page))
         r = t.records.c
         with self.reading() as conn:
@@ -511,25 +510,23 @@ class CentralService:
                 select(t.counters.c.value).where(t.counters.c.name == "change")
             ).scalar_one()
             query = (
-                select(r.record_type, r.id, r.version, r.change_seq, r.data)
+                select(r.record_type, r.change_seq, _RECORD_JSON)
                 .where(r.change_seq > cursor, r.change_seq <= top)
                 .order_by(r.change_seq)
                 .limit(limit + 1)
             )
-            rows = conn.execute(access.restrict(query, conn, principal)).all()
+            result = conn.execute(access.restrict(query, conn, principal))
+            rows: list[tuple[str, int, str]] = result.cursor.fetchall()  # plain tuples
+            result.close()
             more = len(rows) > limit
-            rows = rows[:limit]
+            if more:
+                del rows[limit:]
             blobs = self.blobs.describe(conn, _blob_refs(rows))
-        next_cursor = rows[-1].change_seq if more else max(int(top), cursor)
+        next_cursor = rows[-1][1] if more else max(int(top), cursor)
         self._note_cursor(principal, cursor)
-        parts = [
-            f'{{"t":"{row.record_type}","id":"{row.id}","v":{row.version},'
-            f'"s":{row.change_seq},"d":{row.data}}}'
-            for row in rows
-        ]
         body = (
             '{"records":['
-            + ",".join(parts)
+            + ",".join([row[2] for row in rows])
             + '],"blobs":'
             + _dumps(blobs)
             + f',"cursor":{next_cursor},"more":{"true" if more else "false"}}}'
@@ -587,11 +584,127 @@ class CentralService:
             return int(result.rowcount or 0)
 
 
-def _blob_refs(rows: list[Any]) -> set[str]:
+# one record's change, prepared once (a push of 2,000 operations runs it 2,000 times)
+_UPDATE_RECORD = (
+    update(t.records)
+    .where(t.records.c.record_type == bindparam("key_type"), t.records.c.id == bindparam("key_id"))
+    .values(
+        version=bindparam("version"),
+        change_seq=bindparam("change_seq"),
+        deleted=bindparam("deleted"),
+        row_hash=bindparam("row_hash"),
+        data=bindparam("data"),
+        field_versions=bindparam("field_versions"),
+    )
+)
+
+
+def _records_by_key(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The stored rows of ``keys`` (type, id), read a few hundred at a time."""
+    by_type: dict[str, list[str]] = {}
+    for record_type, record_id in keys:
+        by_type.setdefault(record_type, []).append(record_id)
+    rows: dict[tuple[str, str], Any] = {}
+    for record_type, ids in by_type.items():
+        for start in range(0, len(ids), 500):
+            for row in conn.execute(
+                select(t.records).where(
+                    t.records.c.record_type == record_type,
+                    t.records.c.id.in_(ids[start : start + 500]),
+                )
+            ):
+                rows[(row.record_type, row.id)] = row
+    return rows
+
+
+class _PushBatch:
+    """What one push reads and writes in bulk instead of once per operation: the stored
+    results of its operation ids, the records it touches (read before the first operation),
+    and the results to store (written together after the last).
+
+    A prefetched record serves only the first operation on it: a later operation on the
+    same record, or on one the batch did not find, reads it again, so every operation sees
+    the writes of the operations before it in the batch."""
+
+    def __init__(self, conn: Connection, principal: Principal, ops: list[dict[str, Any]]) -> None:
+        self.conn = conn
+        self.device_id = principal.device_id
+        self._stored: dict[str, tuple[str, str]] = {}
+        op_ids = list({op["op_id"] for op in ops})
+        for start in range(0, len(op_ids), 500):
+            for op_id, device_id, result in conn.execute(
+                select(t.ops.c.op_id, t.ops.c.device_id, t.ops.c.result).where(
+                    t.ops.c.op_id.in_(op_ids[start : start + 500])
+                )
+            ):
+                self._stored[op_id] = (device_id, result)
+        keys = list({(op["t"], op["id"]) for op in ops if op["kind"] != "resolve"})
+        self._records = _records_by_key(conn, keys)
+        self._new: list[dict[str, Any]] = []
+
+    def stored(self, op_id: str) -> tuple[str, str] | None:
+        """(device id, result JSON) of an operation id already processed."""
+        return self._stored.get(op_id)
+
+    def store(self, op: dict[str, Any], outcome: dict[str, Any]) -> None:
+        result = _dumps(outcome)
+        self._stored[op["op_id"]] = (self.device_id, result)
+        self._new.append(
+            {
+                "op_id": op["op_id"],
+                "device_id": self.device_id,
+                "device_seq": op["seq"],
+                "status": outcome["status"],
+                "record_type": op.get("t"),
+                "record_id": op.get("id"),
+                "result": result,
+                "received_at": now(),
+            }
+        )
+
+    def write_stored(self) -> None:
+        for start in range(0, len(self._new), 500):
+            self.conn.execute(insert(t.ops), self._new[start : start + 500])
+        self._new = []
+
+    def record(self, record_type: str, record_id: str) -> Any:
+        row = self._records.pop((record_type, record_id), None)
+        if row is not None:
+            return row
+        return self.conn.execute(
+            select(t.records).where(
+                t.records.c.record_type == record_type, t.records.c.id == record_id
+            )
+        ).first()
+
+
+def _json_text(value: Any) -> Any:
+    return cast(value, String)
+
+
+# One record on the wire (docs/sync-protocol.md, section 4), written by the database around
+# the stored data (ids, type names and numbers need no JSON escaping).
+_RECORD_JSON = (
+    literal('{"t":"', String)
+    + t.records.c.record_type
+    + literal('","id":"', String)
+    + t.records.c.id
+    + literal('","v":', String)
+    + _json_text(t.records.c.version)
+    + literal(',"s":', String)
+    + _json_text(t.records.c.change_seq)
+    + literal(',"d":', String)
+    + t.records.c.data
+    + literal("}", String)
+).label("record")
+
+
+def _blob_refs(rows: list[tuple[str, int, str]]) -> set[str]:
+    """The blobs the records of a page reference (``rows``: type, sequence, record JSON)."""
     refs: set[str] = set()
-    for row in rows:
-        columns = wire.BLOB_COLUMNS.get(row.record_type)
+    for record_type, _seq, record in rows:
+        columns = wire.BLOB_COLUMNS.get(record_type)
         if columns:
-            data = json.loads(row.data)
+            data = json.loads(record)["d"]
             refs.update(data[c] for c in columns if data.get(c))
     return refs

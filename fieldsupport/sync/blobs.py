@@ -5,7 +5,9 @@ bytes already fetched and verified before they count (docs/sync-protocol.md, sec
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,22 +32,31 @@ class BlobTransfer:
         task: TaskState,
         hook: Callable[[str], None],
         chunk_bytes: int,
+        *,
+        parallel: int = 1,
     ) -> None:
         self.transport = transport
         self.store = store
         self.task = task
         self.hook = hook
         self.chunk_bytes = chunk_bytes
+        # uploads at once: while the server writes and syncs one file to its disk, the next
+        # is on its way (1 where requests must stay strictly one after another)
+        self.parallel = parallel
+        self._hook_lock = threading.Lock()  # parallel uploads pass the named points in turn
         self._on_server: set[str] = set()
 
     # -- upload ---------------------------------------------------------------------------------
     def upload_for(self, ops: list[dict[str, Any]]) -> Uploaded:
         """Make sure every blob the operations reference is complete on the server."""
         done = Uploaded()
-        for sha, media_type in _referenced(ops):
-            if sha in self._on_server:
-                continue
-            sent = self.upload(sha, media_type)
+        wanted = [(sha, media) for sha, media in _referenced(ops) if sha not in self._on_server]
+        if self.parallel > 1 and len(wanted) > 1:
+            with ThreadPoolExecutor(self.parallel, thread_name_prefix="sync-upload") as pool:
+                sent_all = list(pool.map(lambda blob: self.upload(*blob), wanted))
+        else:
+            sent_all = [self.upload(sha, media) for sha, media in wanted]
+        for (sha, _media), sent in zip(wanted, sent_all, strict=True):
             if sent is not None:
                 done.count += 1
                 done.bytes += sent
@@ -89,7 +100,8 @@ class BlobTransfer:
                 if answer.get("complete"):
                     return sent
                 offset = int(answer.get("received", offset + len(chunk)))
-                self.hook("blob.between_chunks")
+                with self._hook_lock:
+                    self.hook("blob.between_chunks")
 
     # -- download -------------------------------------------------------------------------------
     def download_missing(self, workspace: Workspace) -> int:

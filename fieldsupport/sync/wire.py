@@ -217,5 +217,11 @@ def row_hash(record_id: str, version: int) -> int:
     return int(hashlib.sha256(f"{record_id}:{version}".encode()).hexdigest()[:10], 16)
 
 
+def key_hash_sum(keys: list[tuple[bytes]]) -> int:
+    """The sum of :func:`row_hash` over rows given as ``(b"<id>:<version>",)``."""
+    sha, from_bytes = hashlib.sha256, int.from_bytes
+    return sum([from_bytes(sha(key).digest()[:5], "big") for (key,) in keys])
+
+
 def is_enum_column(column: Column[Any]) -> bool:
     return isinstance(column.type, Enum)
