@@ -141,3 +141,28 @@ def test_bulk_demo_is_searchable_and_triggers_are_back(tmp_path: Path) -> None:
         assert len(service.ids(CaseQuery(text="zzyzx"))) == 1
         # the demo's knowledge articles were indexed by the rebuild after the bulk load
         assert KnowledgeService(ws).search("diaphragm")
+
+
+def test_index_is_rewritten_only_when_a_searched_value_changes(
+    setup: tuple,  # type: ignore[type-arg]
+    workspace: Workspace,
+) -> None:
+    _cases, service, ids = setup
+    case_id = ids["Leaking pump head"]
+
+    def rows_written(sql: str, *params: object) -> int:
+        """Rows the statement changed, those its triggers changed included."""
+        with workspace.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            before = raw.total_changes  # type: ignore[union-attr]
+            conn.exec_driver_sql(sql, params)
+            return raw.total_changes - before  # type: ignore[union-attr]
+
+    # a sync upsert names every column; only the status is new: the index is left alone
+    same = "UPDATE cases SET status = 'triaged', title = title, description = description"
+    assert rows_written(same + " WHERE id = ?", case_id) == 1
+    assert rows_written("UPDATE customers SET name = name WHERE id = ?", ids["customer"]) == 1
+    # a searched value that does change is still indexed
+    assert rows_written("UPDATE cases SET title = 'Leaking pump seal' WHERE id = ?", case_id) > 1
+    assert rows_written("UPDATE sites SET name = 'Závod Brno' WHERE id = ?", ids["site"]) > 1
+    assert _titles(service, "seal brno") == ["Leaking pump seal"]
