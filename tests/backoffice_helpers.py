@@ -3,19 +3,22 @@ assigns it to engineer anna, anna syncs, visits, reports (signed) and syncs agai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.reports import ReportService, ReportView
 from fieldsupport.services.visits import VisitService
-from fieldsupport.sync.client import SyncClient, SyncReport
 from fieldsupport.workspace import Workspace
 from tests.builders import TO_RESOLVED, make_refs, open_case, walk
 from tests.report_builders import sign
-from tests.sync_helpers import PG_URL, enrol
+from tests.sync_helpers import PG_URL, SyncDevice
 
 ARRIVAL = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 WORK_MINUTES = 95
@@ -23,18 +26,7 @@ TRAVEL_MINUTES = 45
 TRAVEL_KM = 38.5
 
 
-class Device:
-    def __init__(self, root: Path, url: str, username: str) -> None:
-        self.name = username
-        self.ws = Workspace.open(root)
-        self.transport = enrol(url, self.ws, username)
-
-    def sync(self) -> SyncReport:
-        return SyncClient(self.ws, self.transport).run()
-
-    def close(self) -> None:
-        self.transport.close()
-        self.ws.close()
+Device = SyncDevice
 
 
 @dataclass(frozen=True)
@@ -44,6 +36,17 @@ class Submitted:
     visit_id: str
     report: ReportView
     refs: dict[str, str]
+
+
+@pytest.fixture
+def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
+    """The back office's and an engineer's workspace, enrolled on ``server``."""
+    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
+    try:
+        yield made
+    finally:
+        for device in made.values():
+            device.close()
 
 
 def central_db_args(service: CentralService) -> list[str]:

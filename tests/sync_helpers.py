@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from fieldsupport.central.server import BackgroundServer, open_service
 from fieldsupport.central.service import CentralService, Limits
+from fieldsupport.sync.client import SyncClient, SyncReport
 from fieldsupport.sync.transport import HttpTransport, check
 from fieldsupport.workspace import Workspace
 
@@ -107,3 +108,20 @@ def outbox(workspace: Workspace) -> list[dict[str, Any]]:
         result = conn.exec_driver_sql("SELECT * FROM sync_outbox ORDER BY seq")
         keys = list(result.keys())
         return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+class SyncDevice:
+    """A real workspace enrolled on a server as ``username``, syncing over HTTP."""
+
+    def __init__(self, root: Path, url: str, username: str, **sync_options: Any) -> None:
+        self.name = username
+        self.ws = Workspace.open(root)
+        self.transport = enrol(url, self.ws, username)
+        self.sync_options = sync_options
+
+    def sync(self, **kw: bool) -> SyncReport:
+        return SyncClient(self.ws, self.transport, **self.sync_options).run(**kw)
+
+    def close(self) -> None:
+        self.transport.close()
+        self.ws.close()

@@ -12,7 +12,6 @@ import json
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ from fieldsupport.reports.export import (
 )
 from fieldsupport.services.reports import ReportService
 from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused, HttpExportSource
-from tests import sync_helpers
+from tests import backoffice_helpers, sync_helpers
 from tests.backoffice_helpers import (
     TRAVEL_KM,
     Device,
@@ -54,14 +53,7 @@ server = sync_helpers.server
 RETURN_REASON = "The customer's PO number is missing; add it to the findings."
 
 
-@pytest.fixture
-def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
-    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
-    try:
-        yield made
-    finally:
-        for device in made.values():
-            device.close()
+devices = backoffice_helpers.devices
 
 
 def _client(device: Device) -> BackOfficeClient:

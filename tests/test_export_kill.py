@@ -26,13 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService
 from fieldsupport.reports.export import LEDGER_NAME, read_ledger
 from fieldsupport.sync.backoffice import BackOfficeClient
-from tests import sync_helpers
+from tests import backoffice_helpers, sync_helpers
 from tests.backoffice_helpers import Device, Submitted, central_db_args, submit_report
 from tests.fs_helpers import tmpfs
 
@@ -48,14 +45,7 @@ COMMAND = (
 WAIT_STEPS = 1_200  # x 50 ms: how long the export may take to reach the blocked file
 
 
-@pytest.fixture
-def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
-    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
-    try:
-        yield made
-    finally:
-        for device in made.values():
-            device.close()
+devices = backoffice_helpers.devices
 
 
 def _accept(bo: Device, anna: Device, count: int, refs: dict[str, str] | None) -> list[Submitted]:

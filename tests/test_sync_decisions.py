@@ -12,35 +12,29 @@ from fieldsupport.central.server import BackgroundServer
 from fieldsupport.errors import ValidationError
 from fieldsupport.models import Case
 from fieldsupport.services.cases import CaseService
-from fieldsupport.sync.client import SyncClient
+from fieldsupport.sync.client import SyncReport
 from fieldsupport.sync.conflicts import Resolution, SyncDecisions
-from fieldsupport.workspace import Workspace
 from tests import sync_helpers
 from tests.builders import TO_RESOLVED, make_refs, open_case, walk
-from tests.sync_helpers import enrol, outbox
+from tests.sync_helpers import outbox
 
 central = sync_helpers.central
 server = sync_helpers.server
 
 
-class Device:
+class Device(sync_helpers.SyncDevice):
     def __init__(self, root: Path, url: str, username: str) -> None:
-        self.ws = Workspace.open(root)
-        self.transport = enrol(url, self.ws, username)
+        super().__init__(root, url, username)
         self.decisions = SyncDecisions(self.ws)
 
-    def sync(self) -> object:
-        return SyncClient(self.ws, self.transport).run(verify=True)
+    def sync(self, **_kw: bool) -> SyncReport:
+        return super().sync(verify=True)
 
     def description(self, case_id: str) -> str | None:
         with self.ws.transaction() as s:
             case = s.get(Case, case_id)
             assert case is not None
             return case.description
-
-    def close(self) -> None:
-        self.transport.close()
-        self.ws.close()
 
 
 @pytest.fixture

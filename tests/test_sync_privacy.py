@@ -17,11 +17,9 @@ from fieldsupport.media.images import GPS_IFD
 from fieldsupport.media.privacy import without_gps
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.photos import PhotoOwner, PhotoService, PhotoView
-from fieldsupport.sync.client import SyncClient
-from fieldsupport.workspace import Workspace
 from tests import sync_helpers
 from tests.builders import make_refs, open_case
-from tests.sync_helpers import enrol, outbox
+from tests.sync_helpers import outbox
 
 central = sync_helpers.central
 server = sync_helpers.server
@@ -29,22 +27,14 @@ server = sync_helpers.server
 pytestmark = pytest.mark.usefixtures("server")
 
 
-class Device:
+class Device(sync_helpers.SyncDevice):
     def __init__(self, root: Path, url: str) -> None:
-        self.ws = Workspace.open(root)
-        self.transport = enrol(url, self.ws, "bo")
+        super().__init__(root, url, "bo")
         self.photos = PhotoService(self.ws)
-
-    def sync(self) -> object:
-        return SyncClient(self.ws, self.transport).run()
 
     def only_photo(self, case_id: str) -> PhotoView:
         (photo,) = self.photos.photos_of(PhotoOwner(case_id))
         return photo
-
-    def close(self) -> None:
-        self.transport.close()
-        self.ws.close()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from fieldsupport.workflow import Action
 from fieldsupport.workspace import Workspace
 from tests import sync_helpers
 from tests.builders import MONDAY_9, TO_RESOLVED, make_refs, open_case, walk
-from tests.sync_helpers import enrol, outbox
+from tests.sync_helpers import outbox
 
 # the shared fixtures, under their names
 central = sync_helpers.central
@@ -34,17 +34,7 @@ server = sync_helpers.server
 pytestmark = pytest.mark.usefixtures("server")
 
 
-class Device:
-    def __init__(self, root: Path, url: str, username: str) -> None:
-        self.ws = Workspace.open(root)
-        self.transport = enrol(url, self.ws, username)
-
-    def sync(self, **kw: bool) -> object:
-        return SyncClient(self.ws, self.transport).run(**kw)
-
-    def close(self) -> None:
-        self.transport.close()
-        self.ws.close()
+Device = sync_helpers.SyncDevice
 
 
 @pytest.fixture

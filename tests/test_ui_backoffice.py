@@ -27,6 +27,7 @@ from fieldsupport.ui.backoffice_page import BackOfficePage
 from fieldsupport.ui.main_window import NAV_BACK_OFFICE, MainWindow
 from fieldsupport.ui.report_tab import COLUMNS, ReportsTab
 from fieldsupport.ui.widgets import format_time
+from tests import backoffice_helpers
 from tests.backoffice_helpers import Device, assigned_case, submit_report
 from tests.sync_helpers import PASSWORD, drop_service, make_service
 
@@ -43,14 +44,7 @@ def server(tmp_path: Path) -> Iterator[BackgroundServer]:
         drop_service(service, schema)
 
 
-@pytest.fixture
-def devices(tmp_path: Path, server: BackgroundServer) -> Iterator[dict[str, Device]]:
-    made = {name: Device(tmp_path / name, server.url, name) for name in ("bo", "anna")}
-    try:
-        yield made
-    finally:
-        for device in made.values():
-            device.close()
+devices = backoffice_helpers.devices
 
 
 def _page(qtbot: QtBot, bo: Device, url: str) -> BackOfficePage:
