@@ -20,7 +20,7 @@ import os
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,9 @@ from fieldsupport.errors import (
 )
 from fieldsupport.models import Setting
 from fieldsupport.store import migrate
+from fieldsupport.store.durable import fsync_dir, fsync_file
 from fieldsupport.store.engine import make_engine, make_session_factory
+from fieldsupport.store.gate import ConnectionGate
 from fieldsupport.store.lock import WorkspaceLock
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ class Workspace:
         self.root = root
         self.engine = engine
         self.session_factory: sessionmaker[Session] = make_session_factory(engine)
+        self._gate = ConnectionGate(engine)
         self._lock = lock
         self._log_handler: logging.Handler | None = None
 
@@ -128,13 +131,19 @@ class Workspace:
     # -- opening ----------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        log_to_folder: bool = True,
     ) -> Workspace:
         """Open (and if needed create or upgrade) a workspace.
 
         Writing: takes the single-writer lock, creates the folder layout, backs up and
         migrates an older database. Read-only: no lock, no changes; the schema must be
-        current. Raises :class:`WorkspaceError` subclasses with a readable message.
+        current. ``log_to_folder``: the process's log also goes to the workspace's log file
+        (not for the central server's own copies of its scopes). Raises
+        :class:`WorkspaceError` subclasses with a readable message.
         """
         root = resolve_workspace_path(path)
         if read_only:
@@ -143,7 +152,7 @@ class Workspace:
         lock = WorkspaceLock(root)
         lock.acquire()
         try:
-            handler = _attach_log_file(root / "logs")
+            handler = _attach_log_file(root / "logs") if log_to_folder else None
             try:
                 _bring_schema_up_to_date(root)
                 workspace = cls(root, make_engine(root / DB_NAME), lock)
@@ -204,6 +213,48 @@ class Workspace:
         finally:
             session.close()
 
+    # -- replacing the database ---------------------------------------------------------------
+    def replace_database(
+        self,
+        new_db: Path,
+        prepare: Callable[[sqlite3.Connection], None],
+        *,
+        timeout: float = 2.0,
+    ) -> None:
+        """Put the database file ``new_db`` (same folder) in place of this workspace's while
+        it is open, e.g. by the app's windows and workers.
+
+        Every connection of this process is back and idle first (others asking wait: the
+        engine's :class:`ConnectionGate`); then ``prepare`` runs in one transaction on a
+        connection to ``new_db`` with the current database attached as ``live``, copies what
+        must stay and raises to refuse (nothing is replaced). The file is made durable and
+        renamed over the old one, so a crash leaves either database whole. Refused with a
+        :class:`WorkspaceError` (nothing changed) when connections stay in use longer than
+        ``timeout`` or another program has the database open.
+        """
+        if self.read_only:
+            raise WorkspaceError("A workspace opened read-only cannot be replaced.")
+        if not new_db.resolve().is_relative_to(self.root.resolve()):
+            # the rename that puts it in place must not cross file systems
+            raise ValueError("the new database must be inside the workspace folder")
+        with self._gate.shut(timeout):
+            self.engine.dispose()  # every pooled connection is idle now: close them all
+            _prepare_replacement(new_db, self.db_path, prepare)
+            wal = self.db_path.with_name(DB_NAME + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                # SQLite removes the write-ahead log when the last connection closes: one
+                # left means another program (a second FieldSupport, a backup tool) has it
+                raise WorkspaceError(
+                    "Another program has the workspace database open; the downloaded case "
+                    "files were not put in place. Close it and sync again."
+                )
+            fsync_file(new_db)
+            os.replace(new_db, self.db_path)
+            for leftover in (wal, self.db_path.with_name(DB_NAME + "-shm")):
+                leftover.unlink(missing_ok=True)
+            fsync_dir(self.root)
+        log.info("database of %s replaced by %s", self.root, new_db.name)
+
     # -- settings ---------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
         settings = Setting.__table__  # Core: see _ensure_device_identity
@@ -244,6 +295,34 @@ class Workspace:
             if "device_code" not in existing:
                 code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
                 session.execute(insert(settings).values(key="device_code", value=code))
+
+
+def _prepare_replacement(
+    new_db: Path, live_db: Path, prepare: Callable[[sqlite3.Connection], None]
+) -> None:
+    """Run ``prepare`` on ``new_db`` with ``live_db`` attached, and leave ``new_db`` a
+    complete file on its own (no write-ahead log beside it)."""
+    conn = sqlite3.connect(new_db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")  # the file alone holds everything
+        conn.execute("ATTACH DATABASE ? AS live", (str(live_db),))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            prepare(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE live")
+        # the workspace runs in WAL mode; the header says so before the file goes live
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        raise translate_db_error(exc) from exc
+    finally:
+        conn.close()
+    new_db.with_name(new_db.name + "-wal").unlink(missing_ok=True)
+    new_db.with_name(new_db.name + "-shm").unlink(missing_ok=True)
 
 
 def _prepare_folder(root: Path) -> None:

@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pull-page", type=int, default=25)
     parser.add_argument("--chunk-bytes", type=int, default=64 * 1024)
     parser.add_argument("--verify", action="store_true")
+    parser.add_argument("--stream-bytes", type=int, help="pieces of a download (snapshots)")
     args = parser.parse_args(argv)
 
     from fieldsupport.sync import client as sync_client
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # module constants: the client reads them on every batch
     sync_client.PUSH_BATCH = args.push_batch
     sync_client.PULL_PAGE = args.pull_page
+    if args.stream_bytes:
+        from fieldsupport.sync import transport
+
+        transport.STREAM_BYTES = args.stream_bytes
     passes: Counter[str] = Counter()
 
     def hook(point: str) -> None:

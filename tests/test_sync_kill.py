@@ -72,6 +72,7 @@ class CentralProcess:
     service: CentralService  # the test's own connection to the same database, for checking
     process: subprocess.Popen[bytes]
     log: Path
+    database: list[str]  # the command line's options naming the database
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -97,16 +98,15 @@ def central_process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     db = PG_URL if schema else f"sqlite:///{tmp_path / 'central.db'}"
     port = free_port()
     log = tmp_path / "central.log"
-    command = [sys.executable, "-m", "fieldsupport.central.cli", "--db", db]
-    if schema:
-        command += ["--schema", schema]
+    database = ["--db", db, *(["--schema", schema] if schema else [])]
+    command = [sys.executable, "-m", "fieldsupport.central.cli", *database]
     command += ["serve", "--blobs", str(tmp_path / "blobs"), "--port", str(port)]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(process, url, log)
-        yield CentralProcess(url, service, process, log)
+        yield CentralProcess(url, service, process, log, database)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -185,8 +185,19 @@ class Child:
         return passed[-1] if passed else "before the first point"
 
 
-def kill_at(workspace: Path, point: str, nth: int) -> Child:
-    child = Child(workspace, "--stop-at", point, "--nth", str(nth))
+def cli_sync(workspace: Path) -> subprocess.CompletedProcess[str]:
+    """``fieldsupport sync --verify``, the real command line, run to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "fieldsupport", "sync", "--workspace", str(workspace), "--verify"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=CHILD_TIMEOUT_S,
+    )
+
+
+def kill_at(workspace: Path, point: str, nth: int, *args: str) -> Child:
+    child = Child(workspace, "--stop-at", point, "--nth", str(nth), *args)
     reached = child.wait_for("AT ")
     if reached is None:
         child.process.wait(timeout=CHILD_TIMEOUT_S)
@@ -395,13 +406,7 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(
     # 4. restarted, a sync runs to the end; then the real command line verifies
     final = Child(field_root).finish()
     assert final["rejected"] == 0 and final["conflicts"] == 0
-    cli = subprocess.run(
-        [sys.executable, "-m", "fieldsupport", "sync", "--workspace", str(field_root), "--verify"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=CHILD_TIMEOUT_S,
-    )
+    cli = cli_sync(field_root)
     assert cli.returncode == 0, cli.stderr
     assert "Synced: 0 sent, 0 received" in cli.stdout
 
@@ -442,13 +447,7 @@ def test_sigkill_at_any_moment_loses_and_doubles_nothing(
     with Workspace.open(office_root) as ws:
         connect(ws, server.url, "office", PASSWORD)
     _child, _killed = kill_after(office_root, rng.uniform(0.005, 0.1))
-    cli = subprocess.run(
-        [sys.executable, "-m", "fieldsupport", "sync", "--workspace", str(office_root), "--verify"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=CHILD_TIMEOUT_S,
-    )
+    cli = cli_sync(office_root)
     assert cli.returncode == 0, cli.stderr
     assert local_records(office_root) == set(on_server)
     assert local_notes(office_root) == expected_notes
@@ -464,3 +463,73 @@ def _versioned_changes(root: Path, case_id: str) -> int:
             (case_id,),
         ).scalars()
         return sum(1 for p in payloads if set(json.loads(p)) - wire.INFORMATIONAL)
+
+
+# Where a new device starting from the server's snapshot is killed, in this order.
+SNAPSHOT_KILLS = [
+    ("snapshot.between_chunks", 3),  # part of the file here
+    ("snapshot.after_download", 1),  # all of it here and unpacked, not yet in place
+    ("snapshot.before_install", 1),
+    ("snapshot.after_install", 1),  # in place; the pull of what came since not yet run
+]
+PIECE = ["--stream-bytes", "4096"]  # the download in many pieces
+
+
+@pytest.mark.slow
+def test_sigkill_while_a_new_device_starts_from_the_snapshot(
+    central_process: CentralProcess, tmp_path: Path
+) -> None:
+    server = central_process
+    field_root = tmp_path / "field"
+    device = start_field_device(field_root, server.url)
+    for index in range(3):
+        work(device, _camera_photos(tmp_path / "camera" / str(index), 1, index))
+    Child(field_root).finish()
+    published = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fieldsupport.central.cli",
+            *server.database,
+            "snapshot",
+            "--blobs",
+            str(server.service.blobs.root),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    assert published.returncode == 0, published.stderr
+    manifest = server.service.snapshots.manifest("all")
+    assert manifest is not None and manifest["size"] > 3 * 4096
+
+    office_root = tmp_path / "office"
+    with Workspace.open(office_root) as ws:
+        connect(ws, server.url, "office", PASSWORD)
+    partial = office_root / "downloads" / f"snapshot-{manifest['sha256']}.part"
+    for point, nth in SNAPSHOT_KILLS:
+        child = kill_at(office_root, point, nth, *PIECE)
+        assert child.lines[-1] == f"AT {point}"
+        if point == "snapshot.between_chunks":
+            assert 0 < partial.stat().st_size < manifest["size"]  # resumed from here next
+        installed = point == "snapshot.after_install"
+        assert (local_records(office_root) != set()) is installed  # nothing half-way
+    rng = random.Random(20261201)
+    fresh_root = tmp_path / "fresh"  # a third device, killed at random moments
+    with Workspace.open(fresh_root) as ws:
+        connect(ws, server.url, "office", PASSWORD)
+    where = [kill_after(fresh_root, rng.uniform(0.001, 0.08), *PIECE) for _ in range(3)]
+    print(f"random kills landed after: {[c.last_point() if k else 'done' for c, k in where]}")
+
+    on_server = set(server_records(server.service))
+    for root in (office_root, fresh_root):
+        cli = cli_sync(root)
+        assert cli.returncode == 0, cli.stderr
+        assert local_records(root) == on_server
+        assert local_notes(root) == local_notes(field_root)
+        assert not list((root / "downloads").glob("*"))  # nothing left behind
+        blobs = BlobStore(root / "blobs")
+        for sha in device.photos:
+            assert sha256_of(blobs.original_path(sha)) == sha
+        assert local_outbox(root) == []  # it made no changes of its own

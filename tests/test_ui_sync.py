@@ -229,3 +229,37 @@ def _left() -> object:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_first_sync_starts_from_the_servers_snapshot_while_the_window_runs(
+    qtbot: QtBot, workspace: Workspace, central: CentralService, tmp_path: Path
+) -> None:
+    with BackgroundServer(central) as server:
+        other = Workspace.open(tmp_path / "other")
+        try:
+            refs = make_refs(other)
+            case_id = open_case(CaseService(other), refs)
+            transport = enrol(server.url, other, "bo")
+            SyncClient(other, transport).run()
+            transport.close()
+        finally:
+            other.close()
+        made = central.snapshots.refresh(central.accounts.account_principal("bo"))
+        win = _window(qtbot, workspace)
+        assert win.cases.model.rowCount() == 0
+        page = _page(win)
+        _connect(qtbot, page, server.url, "bo")  # connecting runs the first sync
+        assert f"{made['records']} received" in page.message.text()
+        assert workspace.get_setting("sync.cursor") == made["cursor"]
+        # the window goes on with the new database: the list shows the case, which opens
+        with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
+            win.cases.reload()
+        assert win.cases.model.rowCount() == 1
+        with qtbot.waitSignal(win.case_file.case_loaded, timeout=10_000):
+            win.case_file.load(case_id)
+        # and keeps working on it: an edit is captured and sent
+        CaseService(workspace).update_description(case_id, "Seen on the new laptop.")
+        with qtbot.waitSignal(win.sync.finished, timeout=20_000):
+            qtbot.mouseClick(page.sync_button, _left())
+        assert status(workspace).pending == 0
+        win.close()

@@ -8,12 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from fieldsupport.errors import WorkspaceError, WorkspaceLockedError
+from fieldsupport.store.gate import GateBusy
 from fieldsupport.workspace import Workspace, resolve_workspace_path
 from tests.fs_helpers import can_mount, remount_read_only, tmpfs
 
@@ -192,3 +195,130 @@ def test_tests_never_touch_the_real_user_folders() -> None:
     assert home.startswith(tempfile.gettempdir())
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "FieldSupport")
     assert settings.fileName().startswith(home)
+
+
+# -- putting another database file in place while the workspace is open ------------------------
+
+
+def _copy_with_marker(ws: Workspace, value: str) -> Path:
+    """A copy of the workspace's database (in its folder) whose setting "marker" is ``value``."""
+    target = ws.root / f"replacement-{value}.db"
+    source = sqlite3.connect(ws.db_path)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+        with dest:
+            dest.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('marker', ?)", (f'"{value}"',)
+            )
+    finally:
+        source.close()
+        dest.close()
+    return target
+
+
+def _keep_nothing(_conn: sqlite3.Connection) -> None:
+    return None
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    waited = threading.Event()
+    for _ in range(1000):
+        if condition():
+            return
+        waited.wait(0.005)
+    raise AssertionError("the condition never came true")
+
+
+def test_replace_database_waits_for_connections_in_use_and_hands_out_the_new_file(
+    workspace: Workspace,
+) -> None:
+    workspace.set_setting("marker", "old")
+    new_db = _copy_with_marker(workspace, "new")
+    release, reading = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def long_reader() -> None:  # e.g. a worker that loads a case file
+        with workspace.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM settings").scalar()
+            reading.set()
+            release.wait(10)
+
+    def late_reader() -> None:  # asks while the file is being replaced
+        seen.append(workspace.get_setting("marker"))
+
+    holder = threading.Thread(target=long_reader)
+    holder.start()
+    reading.wait(10)
+    failures: list[BaseException] = []
+
+    def replace() -> None:
+        try:
+            workspace.replace_database(new_db, _keep_nothing, timeout=10)
+        except BaseException as exc:
+            failures.append(exc)
+
+    replacing = threading.Thread(target=replace)
+    replacing.start()
+    _until(lambda: workspace._gate._shut_by is not None)
+    asker = threading.Thread(target=late_reader)
+    asker.start()
+    assert seen == [] and replacing.is_alive()  # both wait for the connection still out
+    release.set()
+    for thread in (holder, replacing, asker):
+        thread.join(10)
+    assert failures == []
+    assert seen == ["new"]  # the waiting reader got the new file
+    assert workspace.get_setting("marker") == "new"
+    assert not new_db.exists()
+    with workspace.engine.connect() as conn:  # still the house pragmas, still WAL
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_replace_database_gives_up_while_a_connection_stays_in_use(
+    workspace: Workspace,
+) -> None:
+    workspace.set_setting("marker", "old")
+    new_db = _copy_with_marker(workspace, "new")
+    with workspace.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1").scalar()
+        with pytest.raises(GateBusy, match="stayed in use"):
+            workspace.replace_database(new_db, _keep_nothing, timeout=0.1)
+    assert workspace.get_setting("marker") == "old" and new_db.exists()
+
+
+def test_replace_database_refuses_while_another_program_has_the_file(
+    workspace: Workspace,
+) -> None:
+    workspace.set_setting("marker", "old")
+    new_db = _copy_with_marker(workspace, "new")
+    other = sqlite3.connect(workspace.db_path)  # not the workspace's: another program's
+    try:
+        other.execute("SELECT count(*) FROM settings").fetchone()
+        with pytest.raises(WorkspaceError, match="Another program has the workspace database"):
+            workspace.replace_database(new_db, _keep_nothing)
+        assert other.execute("SELECT value FROM settings WHERE key = 'marker'").fetchone() == (
+            '"old"',
+        )
+    finally:
+        other.close()
+    assert workspace.get_setting("marker") == "old"
+
+
+def test_replace_database_keeps_the_old_file_when_prepare_refuses(workspace: Workspace) -> None:
+    workspace.set_setting("marker", "old")
+    new_db = _copy_with_marker(workspace, "new")
+
+    def refuse(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM main.settings")  # rolled back with the refusal
+        raise ValueError("not this one")
+
+    with pytest.raises(ValueError, match="not this one"):
+        workspace.replace_database(new_db, refuse)
+    assert workspace.get_setting("marker") == "old"
+    check = sqlite3.connect(new_db)
+    try:
+        assert check.execute("SELECT count(*) FROM settings").fetchone()[0] > 0
+    finally:
+        check.close()

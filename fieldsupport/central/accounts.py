@@ -184,6 +184,18 @@ class Accounts:
         )
         return token, principal
 
+    def account_principal(self, username: str) -> Principal:
+        """The account as a caller without a device (for the server's own work: snapshots)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.accounts.c.id, t.accounts.c.role, t.accounts.c.team).where(
+                    t.accounts.c.username == username
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"There is no account {username!r}.")
+        return Principal(row.id, username, row.role, row.team, "")
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise AuthError(

@@ -293,6 +293,19 @@ def create_app(service: CentralService) -> FastAPI:
         path, media_type = service.blobs.content_path(sha256)
         return FileResponse(path, media_type=media_type)
 
+    # -- snapshots (docs/sync-protocol.md, section 14) ------------------------------------------
+    @app.get("/v1/snapshot")
+    def snapshot_offer(caller: Caller) -> dict[str, Any]:
+        return service.snapshots.offer(caller)
+
+    @app.get("/v1/snapshot/{sha256}/content")
+    def snapshot_content(
+        sha256: Annotated[str, Path(pattern=SHA_PATTERN)], caller: Caller
+    ) -> FileResponse:
+        return FileResponse(
+            service.snapshots.content_path(caller, sha256), media_type="application/zstd"
+        )
+
     # -- back office (docs/sync-protocol.md, section 13) ---------------------------------------
     backoffice = BackOffice(service)
 

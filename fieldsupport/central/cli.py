@@ -58,7 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = device_sub.add_parser("revoke", help="revoke a device's token")
     revoke.add_argument("device_id")
 
+    serve.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="do not prepare snapshots for new devices by itself (see the snapshot command)",
+    )
+
     sub.add_parser("purge-tombstones", help="remove deletions every active device has seen")
+
+    snapshot = sub.add_parser(
+        "snapshot",
+        help="bring the snapshots new devices start from up to date (serve does it by itself)",
+    )
+    snapshot.add_argument("--db", default=argparse.SUPPRESS, metavar="URL")
+    snapshot.add_argument("--blobs", type=Path, default=Path("central-blobs"), metavar="DIR")
+    snapshot.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the scope of this account (repeatable; default: the back-office/admin scope)",
+    )
 
     export = sub.add_parser(
         "export", help="write newly accepted service reports (PDF, JSON, CSV, manifest)"
@@ -103,10 +123,14 @@ def _run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from fieldsupport.central.server import open_service, serve
+    from fieldsupport.central.snapshots import SnapshotPolicy
 
     try:
         blobs = getattr(args, "blobs", None) or Path("central-blobs")
-        service = open_service(args.db, blobs, schema=args.schema)
+        policy = SnapshotPolicy(
+            auto=args.command == "serve" and not getattr(args, "no_snapshots", False)
+        )
+        service = open_service(args.db, blobs, schema=args.schema, snapshots=policy)
     except SQLAlchemyError as exc:
         # only driver errors carry ``orig``; a malformed URL is an ArgumentError without one
         reason = getattr(exc, "orig", None) or exc
@@ -148,6 +172,20 @@ def _run(args: argparse.Namespace) -> int:
                     f"{row['id']}  {row['username']:<16} {row['name']:<24} {state:<8} "
                     f"pushed to {row['last_seq']}, pulled to {row['pull_cursor']}"
                 )
+        return 0
+    if args.command == "snapshot":
+        from fieldsupport.central.accounts import Principal
+
+        callers = [accounts.account_principal(name) for name in args.user] or [
+            Principal(0, "snapshot", "admin", None, "")
+        ]
+        for caller in callers:
+            made = service.snapshots.refresh(caller)
+            print(
+                f"{caller.username if args.user else 'all cases'}: {made['records']:,} records "
+                f"at cursor {made['cursor']}, {made['size'] / 1e6:,.1f} MB "
+                f"({made['raw_size'] / 1e6:,.1f} MB unpacked), {made['sha256'][:12]}"
+            )
         return 0
     if args.command == "purge-tombstones":
         print(f"Purged {service.purge_tombstones()} tombstones.")

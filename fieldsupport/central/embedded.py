@@ -22,6 +22,7 @@ from fieldsupport.central import storage as t
 from fieldsupport.central.seeding import seed_from_workspace
 from fieldsupport.central.server import BackgroundServer, free_port, open_service
 from fieldsupport.central.service import CentralService
+from fieldsupport.central.snapshots import SnapshotPolicy
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models import User
 from fieldsupport.sync.apply import get_state, local_write, set_state
@@ -110,8 +111,14 @@ def _preferred_port(folder: Path) -> int:
 
 def _serve(folder: str, port: int, channel: Any) -> None:
     """The server process: serve until the app says stop or goes away (the pipe closes,
-    also when the app is killed), so no server outlives its app."""
-    service = _open(Path(folder))
+    also when the app is killed), so no server outlives its app. Like a real server it
+    prepares snapshots by itself for the devices that connect to it (a second workspace
+    connecting as a demo engineer starts from one)."""
+    service = open_service(
+        f"sqlite:///{Path(folder) / 'central.db'}",
+        Path(folder) / "blobs",
+        snapshots=SnapshotPolicy(auto=True),
+    )
     try:
         running = BackgroundServer(service, HOST, port).start()
     except Exception as exc:  # reported to the app, which shows it

@@ -13,11 +13,17 @@ import uvicorn
 from fieldsupport.central.app import create_app
 from fieldsupport.central.schema import prepare_schema
 from fieldsupport.central.service import CentralService, Limits
+from fieldsupport.central.snapshots import SnapshotPolicy
 from fieldsupport.central.storage import make_engine
 
 
 def open_service(
-    db_url: str, blobs: Path, *, schema: str | None = None, limits: Limits | None = None
+    db_url: str,
+    blobs: Path,
+    *,
+    schema: str | None = None,
+    limits: Limits | None = None,
+    snapshots: SnapshotPolicy | None = None,
 ) -> CentralService:
     engine = make_engine(db_url, schema=schema)
     try:
@@ -25,7 +31,7 @@ def open_service(
     except BaseException:
         engine.dispose()
         raise
-    return CentralService(engine, blobs, limits)
+    return CentralService(engine, blobs, limits, snapshots)
 
 
 def _config(app: Any, host: str, port: int, **kw: Any) -> uvicorn.Config:
@@ -83,6 +89,7 @@ class BackgroundServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+        self.service.snapshots.stop()
 
     def __enter__(self) -> BackgroundServer:
         return self.start()

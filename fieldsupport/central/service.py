@@ -35,10 +35,13 @@ from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import Accounts, Principal, now
 from fieldsupport.central.blobs import ServerBlobs
 from fieldsupport.central.rules import status_change_problem
+from fieldsupport.central.snapshots import FOLDER as SNAPSHOTS_FOLDER
+from fieldsupport.central.snapshots import SnapshotPolicy, Snapshots
 from fieldsupport.sync import wire
 
 CONFLICT_NAMESPACE = uuid.UUID("5b0c7f0e-4a3e-4c55-9d0e-2f7f3c1f9a11")
 RESOLUTIONS = ("kept", "other", "merged")
+PURGE_HORIZON = "purge_horizon"  # sync_counter row: see purge_tombstones
 
 
 class Rejection(Exception):
@@ -74,11 +77,20 @@ def _dumps(value: Any) -> str:
 
 
 class CentralService:
-    def __init__(self, engine: Engine, blob_dir: Path, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        blob_dir: Path,
+        limits: Limits | None = None,
+        snapshot_policy: SnapshotPolicy | None = None,
+    ) -> None:
         self.engine = engine
         self.limits = limits or Limits()
         self.accounts = Accounts(engine)
         self.blobs = ServerBlobs(engine, Path(blob_dir), self.limits.blob_bytes)
+        self.snapshots = Snapshots(
+            self, Path(blob_dir) / SNAPSHOTS_FOLDER, snapshot_policy or SnapshotPolicy()
+        )
         self._postgres = engine.dialect.name == "postgresql"
 
     # -- transactions ---------------------------------------------------------------------------
@@ -567,13 +579,17 @@ class CentralService:
 
     # -- housekeeping ---------------------------------------------------------------------------
     def purge_tombstones(self) -> int:
-        """Remove tombstones every active device has pulled; returns how many."""
+        """Remove tombstones every active device and every published snapshot has seen;
+        returns how many. The highest sequence a purge reached is kept as the purge horizon:
+        a copy older than it (a snapshot, a shadow) may lack deletions and is not used."""
+        snapshot_cursors = self.snapshots.published_cursors()
         with self.writing() as (conn, _seqs):
             seen = conn.execute(
                 select(func.min(t.devices.c.pull_cursor)).where(t.devices.c.revoked_at.is_(None))
             ).scalar()
             if seen is None:
                 return 0
+            seen = min([int(seen), *snapshot_cursors])
             result = conn.execute(
                 delete(t.records).where(
                     t.records.c.deleted.is_(True),
@@ -581,7 +597,34 @@ class CentralService:
                     t.records.c.record_type != wire.CONFLICTS_TYPE,
                 )
             )
-            return int(result.rowcount or 0)
+            purged = int(result.rowcount or 0)
+            if purged:
+                horizon = self._counter(conn, PURGE_HORIZON)
+                if horizon is None:
+                    conn.execute(insert(t.counters).values(name=PURGE_HORIZON, value=seen))
+                elif seen > horizon:
+                    conn.execute(
+                        update(t.counters)
+                        .where(t.counters.c.name == PURGE_HORIZON)
+                        .values(value=seen)
+                    )
+            return purged
+
+    def purge_horizon(self) -> int:
+        """Tombstones up to this change sequence may have been purged (0: none ever)."""
+        with self.engine.connect() as conn:
+            return self._counter(conn, PURGE_HORIZON) or 0
+
+    def top_sequence(self) -> int:
+        with self.engine.connect() as conn:
+            return self._counter(conn, "change") or 0
+
+    @staticmethod
+    def _counter(conn: Connection, name: str) -> int | None:
+        value = conn.execute(
+            select(t.counters.c.value).where(t.counters.c.name == name)
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
 
 
 # one record's change, prepared once (a push of 2,000 operations runs it 2,000 times)

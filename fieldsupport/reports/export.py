@@ -41,6 +41,7 @@ from fieldsupport import __version__
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.media.blobstore import sha256_of
 from fieldsupport.reports import export_files as disk
+from fieldsupport.store.durable import fsync_dir
 from fieldsupport.tasks import Cancelled, TaskState
 
 LEDGER_NAME = "fieldsupport-export.json"
@@ -244,9 +245,9 @@ def export_reports(
             )
         try:
             manifest = _write_batch(source, partial, name, fresh, start, top, task, after_file)
-            disk.fsync_dir(partial)
+            fsync_dir(partial)
             os.replace(partial, final)
-            disk.fsync_dir(out_dir)
+            fsync_dir(out_dir)
         except ExportInterrupted:
             raise  # the partial folder stays for the next run
         except (OSError, ExportError, Cancelled) as exc:
@@ -479,7 +480,7 @@ def _save_ledger(out_dir: Path, ledger: Ledger, batch: Path | None) -> None:
     body = json.dumps(ledger.to_json(), indent=1).encode("utf-8")
     try:
         disk.write_bytes(out_dir / LEDGER_NAME, body)
-        disk.fsync_dir(out_dir)
+        fsync_dir(out_dir)
     except OSError as exc:
         if batch is None:
             raise ExportError(disk.disk_message(out_dir, exc, "Nothing was exported.")) from exc

@@ -77,6 +77,8 @@ class _Upsert:
 
 
 _upserts: dict[str, _Upsert] = {}
+CURSOR_KEY = "sync.cursor"  # the server change sequence this device has stored up to
+VERIFIED_KEY = "sync.verified_cursor"  # the cursor of the last checkpoint that agreed
 WRITTEN_KEY = "sync.written_types"
 
 

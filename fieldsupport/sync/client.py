@@ -27,6 +27,8 @@ from fieldsupport.store.bulk import cache_enlarged, indexes_suspended, utc_text
 from fieldsupport.store.search_index import rebuild_on as rebuild_search_index
 from fieldsupport.sync import wire
 from fieldsupport.sync.apply import (
+    CURSOR_KEY,
+    VERIFIED_KEY,
     apply_blob_rows,
     apply_records,
     get_state,
@@ -43,6 +45,7 @@ from fieldsupport.sync.checkpoint import (
     remember,
 )
 from fieldsupport.sync.privacy import OutgoingPhotos
+from fieldsupport.sync.snapshot import SnapshotLoader
 from fieldsupport.sync.transport import Reply, SyncError, Transport, check
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
@@ -52,8 +55,6 @@ __all__ = ["CURSOR_KEY", "SyncClient", "SyncReport", "local_checkpoint"]
 
 PUSH_BATCH = 500
 PULL_PAGE = 20_000
-CURSOR_KEY = "sync.cursor"
-VERIFIED_KEY = "sync.verified_cursor"
 MAX_CHECKPOINT_ROUNDS = 3
 FIRST_LOAD_CACHE_MB = 256  # holds the primary-key indexes of 100,000 cases' records
 
@@ -74,6 +75,7 @@ class SyncReport:
     blobs_uploaded: int = 0
     bytes_uploaded: int = 0
     blobs_downloaded: int = 0
+    from_snapshot: int = 0  # records that came in a snapshot (counted in ``pulled`` too)
     checked: bool = False
     repaired: bool = False
     divergent: dict[str, str] = field(default_factory=dict)
@@ -102,6 +104,7 @@ class SyncClient:
         hook: Hook = _no_hook,
         chunk_bytes: int = 4 * 1024 * 1024,
         prefetch: bool = True,
+        snapshots: bool = True,
     ) -> None:
         self.workspace = workspace
         self.transport = transport
@@ -110,6 +113,9 @@ class SyncClient:
         # fetch the next pull page while this one is stored; off where requests must stay
         # strictly one after another (the seeded simulation replays them in order)
         self.prefetch = prefetch
+        # a new, empty workspace starts from the server's snapshot of its scope when there
+        # is one (off for the server's own copies, which the snapshots are made from)
+        self.snapshots = snapshots
         self.report = SyncReport()
         store = BlobStore(workspace.blobs_dir)
         self.blobs = BlobTransfer(
@@ -124,6 +130,8 @@ class SyncClient:
         self.push()
         self.task.progress(0.4, "Receiving changes")
         self.pull()
+        if self.cursor():
+            SnapshotLoader.discard_leftovers(self.workspace)
         if verify or self._check_due():
             self.task.progress(0.85, "Checking")
             self.verify(everything=verify)
@@ -245,8 +253,11 @@ class SyncClient:
 
     def pull(self, *, from_cursor: int | None = None) -> None:
         cursor = self.cursor() if from_cursor is None else from_cursor
-        if from_cursor is None and cursor == 0 and self._first_load():
-            return
+        if from_cursor is None and cursor == 0:
+            if self._from_snapshot():
+                cursor = self.cursor()  # then the changes made since the snapshot, as always
+            elif self._first_load():
+                return
         with closing(self._pages(cursor)) as pages:
             for page in pages:
                 self.hook("pull.before_commit")
@@ -258,6 +269,21 @@ class SyncClient:
                     )
                 self.hook("pull.after_commit")
                 self._received(page)
+
+    def _from_snapshot(self) -> bool:
+        """Start an empty workspace from the server's snapshot (``sync.snapshot``); False
+        when there is none to use or the workspace holds anything."""
+        if not self.snapshots:
+            return False
+        with self.workspace.engine.connect() as conn:
+            if not _is_empty(conn, [*wire.record_types(), wire.CONFLICTS_TYPE]):
+                return False
+        offer = SnapshotLoader(self.workspace, self.transport, self.task, self.hook).load()
+        if offer is None:
+            return False
+        self.report.pulled += offer.records
+        self.report.from_snapshot = offer.records
+        return True
 
     def _first_load(self) -> bool:
         """The first pull into a workspace without records or pending changes: every page in
@@ -330,7 +356,10 @@ class SyncClient:
     def _check_due(self) -> bool:
         with self.workspace.engine.connect() as conn:
             verified = get_state(conn, VERIFIED_KEY)
-        return verified is None or self.report.pulled > 0 or self.report.pushed > 0
+        # a snapshot's records passed the check where it was made (and arrive as its exact
+        # bytes): only what came since, or went, calls for one
+        received = self.report.pulled - self.report.from_snapshot
+        return verified is None or received > 0 or self.report.pushed > 0
 
     def verify(self, *, everything: bool = False) -> None:
         """Compare counts and hashes per type with the server's; re-pull on a difference.

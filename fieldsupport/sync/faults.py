@@ -13,7 +13,8 @@ from typing import Any
 from fieldsupport.central.accounts import AuthError
 from fieldsupport.central.blobs import BlobError
 from fieldsupport.central.service import CentralService
-from fieldsupport.sync.transport import Reply, ServerUnavailable
+from fieldsupport.errors import NotFoundError
+from fieldsupport.sync.transport import InProcessTransport, Reply, ServerUnavailable
 
 
 class Crash(BaseException):
@@ -49,6 +50,12 @@ def serve(service: CentralService, token: str, call: dict[str, Any]) -> Reply:
             return Reply(200, page)
         if method == "GET" and path == "/v1/checkpoint":
             return Reply(200, json.dumps(service.checkpoint(principal)).encode())
+        if method == "GET" and path == "/v1/snapshot":
+            return Reply(200, json.dumps(service.snapshots.offer(principal)).encode())
+        if method == "GET" and path.startswith("/v1/snapshot/") and path.endswith("/content"):
+            data = service.snapshots.content_path(principal, path.split("/")[3]).read_bytes()
+            start = _range_start(call.get("headers") or {})
+            return Reply(206 if start else 200, data[start:])
         if path.startswith("/v1/blobs/"):
             sha = path.split("/")[3]
             if method == "GET" and path.endswith("/content"):
@@ -71,6 +78,8 @@ def serve(service: CentralService, token: str, call: dict[str, Any]) -> Reply:
     except BlobError as exc:
         body = {"error": exc.code, "message": str(exc), **exc.extra}
         return Reply(exc.status, json.dumps(body).encode())
+    except NotFoundError as exc:
+        return Reply(404, json.dumps({"error": "not_found", "message": str(exc)}).encode())
     return Reply(404, b'{"error":"not_found","message":"no such endpoint"}')
 
 
@@ -104,7 +113,7 @@ class FaultyNetwork:
         self.held = keep
 
 
-class FaultyTransport:
+class FaultyTransport(InProcessTransport):
     url = "sim://central"
 
     def __init__(self, network: FaultyNetwork, token: str, crash: Callable[[str], None]) -> None:
@@ -145,6 +154,3 @@ class FaultyTransport:
         if roll() < rates.drop_reply:
             raise ServerUnavailable("simulated: reply lost")
         return reply
-
-    def close(self) -> None:
-        return None

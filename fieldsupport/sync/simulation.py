@@ -80,6 +80,7 @@ class World:
     edits: list[Edit] = field(default_factory=list)
     counter: int = 0
     errors: list[str] = field(default_factory=list)
+    snapshot_starts: int = 0  # first syncs that began from a snapshot
 
     def close(self) -> None:
         for device in self.devices:
@@ -198,12 +199,37 @@ def run_seed(seed: int, *, steps: int | None = None, rates: FaultRates | None = 
         roll = rng.random()
         if roll < 0.5:
             _edit(world, device)
-        elif roll < 0.9:
+        elif roll < 0.86:
             _sync(world, device)
-        else:
+        elif roll < 0.93:
             world.network.deliver_some()
+        elif roll < 0.97:
+            _refresh_snapshot(world, device)
+        else:
+            _join(world, device)
     heal(world)
     return world
+
+
+def _refresh_snapshot(world: World, device: SimDevice) -> None:
+    """The server brings the snapshot of ``device``'s scope up to date (as its background
+    refresh does), so devices joining later start from it."""
+    world.service.snapshots.refresh(world.service.accounts.authenticate(device.token))
+
+
+def _join(world: World, device: SimDevice) -> None:
+    """A new device of ``device``'s account joins (a second laptop): its first sync starts
+    from the snapshot where the server has one, crashes and faults included."""
+    joined = sum(1 for d in world.devices if d.name.startswith(f"{device.name}+"))
+    if joined or device.name.count("+"):
+        return
+    name = f"{device.name}+"
+    root = world.root / name
+    ws = Workspace.open(root)
+    account = device.name
+    token, _who = world.service.accounts.enrol(account, PASSWORD, ws.device_id, name)
+    skew = timedelta(days=world.rng.randint(-400, 400))
+    world.devices.append(SimDevice(name, root, token, skew, ws))
 
 
 def heal(world: World) -> None:
@@ -245,7 +271,10 @@ def _sync(world: World, device: SimDevice, *, verify: bool = False) -> Any:
         with _device_clock(device):
             # requests strictly in turn (no prefetch): a seed replays the same run
             client = SyncClient(device.ws, transport, hook=hook, chunk_bytes=8192, prefetch=False)
-            return client.run(verify=verify)
+            report = client.run(verify=verify)
+            if report.from_snapshot:
+                world.snapshot_starts += 1
+            return report
     except Crash:
         _restart(device)
     except SyncError:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from fieldsupport.errors import FieldSupportError
 from fieldsupport.sync import wire
 
 TIMEOUT_S = 30.0
+STREAM_BYTES = 1024 * 1024
 
 
 class SyncError(FieldSupportError):
@@ -54,8 +56,58 @@ class Reply:
             ) from None
 
 
+@dataclass
+class Streamed:
+    """An answer whose body arrives piece by piece (a download of hundreds of MB)."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: Iterator[bytes]
+
+    def reply(self) -> Reply:
+        """The whole answer (an error's few bytes), for :func:`check`."""
+        return Reply(self.status, b"".join(self.chunks), self.headers)
+
+
+@contextlib.contextmanager
+def streamed(reply: Reply) -> Iterator[Streamed]:
+    """A whole answer as a :class:`Streamed` one (transports without real streaming)."""
+    yield Streamed(reply.status, reply.headers, iter([reply.body] if reply.body else []))
+
+
+class InProcessTransport:
+    """Base of the transports answered in this process (the simulation's faulty network,
+    the server's own copies): whole answers, nothing to close."""
+
+    url = "inprocess://central"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        raise NotImplementedError
+
+    def stream(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None
+    ) -> contextlib.AbstractContextManager[Streamed]:
+        return streamed(self.request(method, path, headers=headers))
+
+    def close(self) -> None:
+        return None
+
+
 class Transport(Protocol):
     url: str
+
+    def stream(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None
+    ) -> contextlib.AbstractContextManager[Streamed]: ...
 
     def request(
         self,
@@ -159,6 +211,21 @@ class HttpTransport:
                 "your changes are kept and sync will try again."
             ) from exc
         return Reply(response.status_code, response.content, dict(response.headers))
+
+    @contextlib.contextmanager
+    def stream(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None
+    ) -> Iterator[Streamed]:
+        try:
+            with self._client.stream(method, path, headers=headers) as response:
+                yield Streamed(
+                    response.status_code, dict(response.headers), response.iter_raw(STREAM_BYTES)
+                )
+        except self._httpx.HTTPError as exc:
+            raise ServerUnavailable(
+                f"Lost the connection to the server at {self.url} ({exc or type(exc).__name__}); "
+                "your changes are kept and sync will go on from there."
+            ) from exc
 
     def close(self) -> None:
         self._client.close()
