@@ -43,6 +43,7 @@ from fieldsupport.models.enums import (
     AssessmentResult,
     AssistType,
     CampaignReason,
+    CaseStatus,
     ClaimStatus,
     ClaimType,
     MeasurementPhase,
@@ -302,7 +303,13 @@ def _training(
 
 
 def _claim(session: Session, new_id: Callable[[], str], products: dict[str, Product]) -> None:
-    case = session.scalar(select(Case).where(Case.assist_type == AssistType.CLAIM).limit(1))
+    # a claim under review belongs to a case still being worked on (the back office decides
+    # it, then the engineer carries out the remedy); any claim case where none is open
+    claims = select(Case).where(Case.assist_type == AssistType.CLAIM).order_by(Case.case_number)
+    done = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    case = session.scalar(claims.where(Case.status.not_in(done)).limit(1)) or session.scalar(
+        claims.limit(1)
+    )
     if case is None:
         return
     claim = Claim(
