@@ -208,7 +208,8 @@ def test_blob_upload_resumes_and_is_verified(api: tuple[CentralService, str]) ->
         content=b"hello",
     )
     assert wrong.status_code == 422 and wrong.json()["error"] == "hash_mismatch"
-    assert httpx.get(f"{url}/v1/blobs/{bad_sha}", headers=_auth(token)).json()["complete"] is False
+    # nothing of them is kept: the blob stays unknown
+    assert httpx.get(f"{url}/v1/blobs/{bad_sha}", headers=_auth(token)).status_code == 404
     too_big = httpx.put(
         f"{url}/v1/blobs/{sha[::-1]}",
         headers=_auth(token),
@@ -216,6 +217,50 @@ def test_blob_upload_resumes_and_is_verified(api: tuple[CentralService, str]) ->
         content=b"x",
     )
     assert too_big.status_code in (413, 422)
+
+
+def test_blob_statuses_in_one_request_and_photos_in_one_piece(
+    api: tuple[CentralService, str],
+) -> None:
+    service, url = api
+    token, _ = _enrol(url)
+    whole, piece = b"a whole photo", bytes(range(256)) * 100
+    whole_sha, piece_sha = hashlib.sha256(whole).hexdigest(), hashlib.sha256(piece).hexdigest()
+    unknown = hashlib.sha256(b"never sent").hexdigest()
+    sent = httpx.put(
+        f"{url}/v1/blobs/{whole_sha}",
+        headers=_auth(token),
+        params={"size": len(whole), "offset": 0, "media_type": "image/jpeg"},
+        content=whole,
+    )
+    assert sent.json()["complete"] is True and service.blobs.path(whole_sha).read_bytes() == whole
+    assert not list((service.blobs.root / "partial").iterdir())  # no temporary file left
+    httpx.put(
+        f"{url}/v1/blobs/{piece_sha}",
+        headers=_auth(token),
+        params={"size": len(piece), "offset": 0},
+        content=piece[:1000],
+    )
+    reply = httpx.post(
+        f"{url}/v1/blobs/status",
+        headers=_auth(token),
+        json={"sha256": [whole_sha, piece_sha, unknown]},
+    )
+    assert reply.json()["blobs"] == {
+        whole_sha: {
+            "sha256": whole_sha,
+            "size": len(whole),
+            "received": len(whole),
+            "complete": True,
+        },
+        piece_sha: {"sha256": piece_sha, "size": len(piece), "received": 1000, "complete": False},
+        unknown: None,
+    }
+    for bad in ({"sha256": ["not-a-sha"]}, {"sha256": [unknown] * 1001}, {"sha": []}):
+        refused = httpx.post(f"{url}/v1/blobs/status", headers=_auth(token), json=bad)
+        assert refused.status_code == 422
+    anonymous = httpx.post(f"{url}/v1/blobs/status", headers=HEADERS, json={"sha256": []})
+    assert anonymous.status_code == 401
 
 
 def test_blob_download_resumes_from_any_partial_file(

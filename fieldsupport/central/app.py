@@ -73,6 +73,10 @@ class PushRequest(Strict):
     ops: list[Operation] = Field(max_length=2_000)
 
 
+class BlobStatusRequest(Strict):
+    sha256: list[Annotated[str, Field(pattern=SHA_PATTERN)]] = Field(max_length=1_000)
+
+
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -257,6 +261,10 @@ def create_app(service: CentralService) -> FastAPI:
     @app.get("/v1/checkpoint")
     def checkpoint(caller: Caller) -> dict[str, Any]:
         return service.checkpoint(caller)
+
+    @app.post("/v1/blobs/status")
+    def blob_statuses(body: BlobStatusRequest, caller: Caller) -> dict[str, Any]:
+        return {"blobs": service.blobs.statuses(body.sha256)}
 
     @app.get("/v1/blobs/{sha256}")
     def blob_status(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import now
 from fieldsupport.errors import FieldSupportError
+from fieldsupport.store.durable import fsync_dir
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -78,6 +80,30 @@ class ServerBlobs:
             "complete": bool(row.complete),
         }
 
+    def statuses(self, shas: list[str]) -> dict[str, dict[str, Any] | None]:
+        """:meth:`status` of many blobs in one read (``None``: unknown to the server)."""
+        for sha in shas:
+            self.check_sha(sha)
+        with self.engine.connect() as conn:
+            rows = {
+                row.sha256: row
+                for row in conn.execute(select(t.blobs).where(t.blobs.c.sha256.in_(set(shas))))
+            }
+        out: dict[str, dict[str, Any] | None] = {}
+        for sha in shas:
+            row = rows.get(sha)
+            out[sha] = (
+                None
+                if row is None
+                else {
+                    "sha256": sha,
+                    "size": row.size,
+                    "received": row.size if row.complete else self._received(sha),
+                    "complete": bool(row.complete),
+                }
+            )
+        return out
+
     def _received(self, sha256: str) -> int:
         try:
             return self._partial(sha256).stat().st_size
@@ -98,6 +124,8 @@ class ServerBlobs:
             raise BlobError(
                 422, "bad_range", "The bytes sent go beyond the declared size of the blob."
             )
+        if offset == 0 and len(body) == size:
+            return self._put_whole(sha256, size, media_type, body)
         with self.engine.begin() as conn:
             # write first: on SQLite a transaction that read first fails at once ("database
             # is locked") when another upload writes at the same time, instead of waiting
@@ -138,18 +166,55 @@ class ServerBlobs:
         received = offset + len(body)
         if received < size:
             return {"sha256": sha256, "size": size, "received": received, "complete": False}
-        # a blob sent in one piece (a photo) is hashed from memory, not read back from disk
-        return self._finish(sha256, size, body if offset == 0 else None)
+        return self._finish(sha256, size)
 
-    def _finish(self, sha256: str, size: int, whole: bytes | None = None) -> dict[str, Any]:
+    def _put_whole(self, sha256: str, size: int, media_type: str, body: bytes) -> dict[str, Any]:
+        """A blob sent in one piece (a photo): checked before anything is written, made
+        durable under a name of its own (another upload of it may run at the same time),
+        renamed into place, and recorded complete in one statement."""
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise BlobError(
+                422,
+                "hash_mismatch",
+                "The uploaded bytes do not match the blob's SHA-256; upload it again from the "
+                "start.",
+            )
+        with self.engine.connect() as conn:
+            if self.is_complete(conn, sha256):
+                return {"sha256": sha256, "size": size, "received": size, "complete": True}
+        target = self.path(sha256)
+        temporary = self.root / "partial" / f"{sha256}.{uuid.uuid4().hex}"
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(temporary, "wb") as out:
+                out.write(body)
+                out.flush()
+                os.fsync(out.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        fsync_dir(target.parent)  # the rename survives a power cut before the row says so
+        self._partial(sha256).unlink(missing_ok=True)  # an earlier upload's piece
+        with self.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(t.blobs).values(
+                sha256=sha256, size=size, media_type=media_type, complete=True, created_at=now()
+            )
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[t.blobs.c.sha256], set_={"complete": True, "size": size}
+                )
+            )
+        return {"sha256": sha256, "size": size, "received": size, "complete": True}
+
+    def _finish(self, sha256: str, size: int) -> dict[str, Any]:
         partial = self._partial(sha256)
-        if whole is not None:
-            digest = hashlib.sha256(whole)
-        else:
-            digest = hashlib.sha256()
-            with open(partial, "rb") as source:
-                while chunk := source.read(CHUNK):
-                    digest.update(chunk)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as source:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
         if digest.hexdigest() != sha256:
             partial.unlink(missing_ok=True)
             raise BlobError(
@@ -161,6 +226,7 @@ class ServerBlobs:
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, target)
+        fsync_dir(target.parent)
         with self.engine.begin() as conn:
             conn.execute(update(t.blobs).where(t.blobs.c.sha256 == sha256).values(complete=True))
         return {"sha256": sha256, "size": size, "received": size, "complete": True}

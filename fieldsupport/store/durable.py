@@ -9,7 +9,8 @@ from pathlib import Path
 
 def fsync_file(path: Path) -> None:
     """The file's bytes are on the disk."""
-    handle = os.open(path, os.O_RDONLY)
+    # Windows flushes only through a handle that may write
+    handle = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
         os.fsync(handle)
     finally:

@@ -17,6 +17,8 @@ from fieldsupport.sync.transport import SyncError, Transport, check
 from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
 
+STATUS_BATCH = 500  # blobs asked about in one request
+
 
 @dataclass
 class Uploaded:
@@ -51,11 +53,12 @@ class BlobTransfer:
         """Make sure every blob the operations reference is complete on the server."""
         done = Uploaded()
         wanted = [(sha, media) for sha, media in _referenced(ops) if sha not in self._on_server]
+        held = self._held([sha for sha, _media in wanted])
         if self.parallel > 1 and len(wanted) > 1:
             with ThreadPoolExecutor(self.parallel, thread_name_prefix="sync-upload") as pool:
-                sent_all = list(pool.map(lambda blob: self.upload(*blob), wanted))
+                sent_all = list(pool.map(lambda blob: self.upload(*blob, held=held), wanted))
         else:
-            sent_all = [self.upload(sha, media) for sha, media in wanted]
+            sent_all = [self.upload(sha, media, held=held) for sha, media in wanted]
         for (sha, _media), sent in zip(wanted, sent_all, strict=True):
             if sent is not None:
                 done.count += 1
@@ -63,21 +66,44 @@ class BlobTransfer:
             self._on_server.add(sha)
         return done
 
-    def upload(self, sha256: str, media_type: str) -> int | None:
+    def _held(self, shas: list[str]) -> dict[str, Any] | None:
+        """What the server holds of these blobs, asked in one request (``None``: a server
+        without ``/v1/blobs/status``; each blob is then asked for on its own)."""
+        if not shas:
+            return {}
+        held: dict[str, Any] = {}
+        for start in range(0, len(shas), STATUS_BATCH):
+            reply = self.transport.request(
+                "POST", "/v1/blobs/status", json_body={"sha256": shas[start : start + STATUS_BATCH]}
+            )
+            if reply.status in (404, 405):
+                return None
+            blobs = check(reply, "file check").get("blobs")
+            if not isinstance(blobs, dict):
+                raise SyncError("The server's answer about its files has an unexpected shape.")
+            held.update(blobs)
+        return held
+
+    def upload(
+        self, sha256: str, media_type: str, *, held: dict[str, Any] | None = None
+    ) -> int | None:
         """Send the bytes the server lacks; ``None`` if it had the blob already. A blob missing
-        here is skipped: the server answers its operation with "retry" and it stays pending."""
+        here is skipped: the server answers its operation with "retry" and it stays pending.
+        ``held``: what the server said it holds (``_held``), else it is asked here."""
         path = self.store.original_path(sha256)
         if not path.is_file():
             return None
         size = path.stat().st_size
-        reply = self.transport.request("GET", f"/v1/blobs/{sha256}")
-        if reply.status == 404:
-            offset = 0
+        if held is not None and sha256 in held:
+            status = held[sha256]
         else:
-            status = check(reply, "file check")
-            if status.get("complete"):
-                return None
-            offset = int(status.get("received", 0))
+            reply = self.transport.request("GET", f"/v1/blobs/{sha256}")
+            status = None if reply.status == 404 else check(reply, "file check")
+        if status is not None and not isinstance(status, dict):
+            raise SyncError("The server's answer about a file has an unexpected shape.")
+        if status is not None and status.get("complete"):
+            return None
+        offset = int(status.get("received", 0)) if status is not None else 0
         sent = 0
         with open(path, "rb") as source:
             while True:

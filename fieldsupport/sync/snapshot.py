@@ -112,8 +112,8 @@ class SnapshotLoader:
                 log.warning("snapshot %s not used: %s", offer.sha256[:12], exc)
                 return None
             finally:
-                for leftover in (unpacked, unpacked.with_name(unpacked.name + "-journal")):
-                    leftover.unlink(missing_ok=True)
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    unpacked.with_name(unpacked.name + suffix).unlink(missing_ok=True)
             partial.unlink(missing_ok=True)
             return offer if installed else None
         return None
