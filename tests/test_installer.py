@@ -6,14 +6,12 @@ the bundle checks here run only where a bundle has been built (build/dist)."""
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -21,22 +19,13 @@ from pytestqt.qtbot import QtBot
 from fieldsupport import __version__
 from fieldsupport.notices import notices_text, runtime_distributions
 from fieldsupport.ui.about_dialog import AboutDialog
+from tests import installer_modules
+from tests.installer_modules import bundle_checks, trim_libraries
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = REPO / "build" / "dist" / "fieldsupport"
 
 
-def _load_installer_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO / "installer" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # trim_libraries imports bundle_checks
-    spec.loader.exec_module(module)
-    return module
-
-
-bundle_checks = _load_installer_module("bundle_checks")
-trim_libraries = _load_installer_module("trim_libraries")
 linux_tools = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not (shutil.which("strip") and shutil.which("ldd")),
     reason="ELF tools (strip, readelf, ldd): Linux only",
@@ -80,6 +69,20 @@ def test_notices_cover_the_runtime_and_only_it() -> None:
     assert re.search(r"^PySide6 [\d.]+ — LGPL-3.0", text, re.MULTILINE)
     assert "Permission is hereby granted" in text  # licence texts, not just names
     assert "libde265" in text and "x265" not in text
+
+
+def test_bundle_notices_leave_out_what_the_bundle_does_not_carry() -> None:
+    """The bundle has no secretstorage (its keyring backend is sync/secret_service.py), so
+    no cryptography, cffi or pycparser either: its notices name none of them."""
+    build = installer_modules.load("build")
+    names = {d.metadata["Name"].lower() for d in runtime_distributions(leave_out=build.NOT_BUNDLED)}
+    assert not names & {"secretstorage", "cryptography", "cffi", "pycparser"}
+    assert {"keyring", "jeepney", "httpx", "pyside6"} <= names
+    text = notices_text(leave_out=build.NOT_BUNDLED)
+    assert re.search(r"^jeepney [\d.]+ — MIT$", text, re.MULTILINE)
+    assert not re.search(r"^(cryptography|cffi|SecretStorage) ", text, re.MULTILINE)
+    if sys.platform.startswith("linux"):  # keyring needs secretstorage on Linux only
+        assert re.search(r"^cryptography ", notices_text(), re.MULTILINE)
 
 
 def test_about_dialog(qtbot: QtBot) -> None:
