@@ -37,7 +37,12 @@ from pathlib import Path
 # session's own, which installer/fieldsupport.spec leaves out with what only they link:
 # display (Wayland, X11, keyboard), fonts, GLib, D-Bus, the sound server's client (Qt
 # Multimedia), Kerberos (Qt Network) and OpenSSL (whose security fixes then come with the
-# system). On 64-bit Debian/Ubuntu the later "t64" packages provide these names.
+# system); and the base system's, which dpkg and apt themselves need, so every Debian and
+# Ubuntu has them: the C++ runtime (which the Qt wheels expect from the system, as manylinux
+# wheels do; the bundle needs GLIBCXX_3.4.29, GCC 11, older than that of any system with the
+# glibc the .deb requires), zlib, zstd, xz, bzip2, libffi and libuuid (through GnuTLS and
+# util-linux), and FreeType's Brotli and libpng. On 64-bit Debian/Ubuntu the later "t64"
+# packages provide these names.
 FROM_THE_SYSTEM = {
     "libGL.so.1": "libgl1",
     "libEGL.so.1": "libegl1",
@@ -83,6 +88,35 @@ FROM_THE_SYSTEM = {
     "libgssapi_krb5.so.2": "libgssapi-krb5-2",
     "libssl.so.3": "libssl3",
     "libcrypto.so.3": "libssl3",
+    "libstdc++.so.6": "libstdc++6",
+    "libgcc_s.so.1": "libgcc-s1",
+    "libz.so.1": "zlib1g",
+    "libzstd.so.1": "libzstd1",
+    "liblzma.so.5": "liblzma5",
+    "libbz2.so.1": "libbz2-1.0",
+    "libbz2.so.1.0": "libbz2-1.0",
+    "libffi.so.8": "libffi8",
+    "libuuid.so.1": "libuuid1",
+    "libbrotlicommon.so.1": "libbrotli1",
+    "libbrotlidec.so.1": "libbrotli1",
+    "libpng16.so.16": "libpng16-16",  # FreeType's
+}
+# Of those, the ones whose system library stands in for a wheel's private copy (Pillow
+# brings its own libxcb, libXau, zstd, xz, Brotli and libpng: installer/trim_libraries.py
+# one_copy_each): each is used only through an interface older than any system the .deb
+# installs on, and kept compatible since (xcb's core requests, libXau, zstd's streaming
+# functions, liblzma's XZ_5.0 symbol version, Brotli's decoder, libpng 1.6). Not FreeType:
+# Pillow's HarfBuzz calls its COLR v1 functions, stable only since FreeType 2.13 (Debian
+# 12 has 2.12, where they were experimental, with no promise of a stable ABI), so Pillow
+# keeps its own FreeType.
+STANDS_IN_FOR_PRIVATE_COPIES = {
+    "libxcb.so.1",
+    "libXau.so.6",
+    "libzstd.so.1",
+    "liblzma.so.5",
+    "libbrotlicommon.so.1",
+    "libbrotlidec.so.1",
+    "libpng16.so.16",
 }
 # The C library's own (the .deb depends on libc6 of the glibc version the bundle needs).
 GLIBC = {
