@@ -30,12 +30,13 @@ PARTS = [
     ("qt_charts", r"Qt6?Charts"),
     ("qt_other", r"PySide6|shiboken6"),  # Core, Gui, Widgets, Network, plugins, bindings
     ("heif", r"pi_heif|pillow_heif"),  # libheif and the libde265 decoder
-    ("cryptography", r"cryptography|_cffi"),  # the keyring's Secret Service
+    # keyring's Secret Service through secretstorage: no longer bundled (sync/secret_service.py)
+    ("cryptography", r"cryptography|_cffi"),
     ("pydantic", r"pydantic"),
     ("pillow", r"PIL/|pillow\.libs"),
     ("python", r"libpython|python3\.\d+/|base_library"),
     ("python_code", r"^fieldsupport(\.exe)?$"),  # the app and its pure-Python packages
-    ("system_libraries", r"^_internal/lib[^/]*$"),  # OpenSSL, SQLite, libstdc++, X11, ...
+    ("system_libraries", r"^_internal/lib[^/]*$"),  # SQLite (the rest comes from the system)
 ]
 
 

@@ -5,6 +5,7 @@ the bundle (THIRD-PARTY-NOTICES.txt); the About dialog shows the same text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from importlib import metadata
 from pathlib import Path
 
@@ -18,14 +19,23 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s;<>=!~\[(]", requirement.strip(), maxsplit=1)[0].lower()
 
 
-def runtime_distributions(root: str = ROOT_DISTRIBUTION) -> list[metadata.Distribution]:
-    """The root distribution's runtime dependencies, recursively (extras left out)."""
+def _key(name: str) -> str:
+    return name.replace("_", "-").lower()
+
+
+def runtime_distributions(
+    root: str = ROOT_DISTRIBUTION, leave_out: Collection[str] = ()
+) -> list[metadata.Distribution]:
+    """The root distribution's runtime dependencies, recursively (extras left out), without
+    the distributions in ``leave_out`` and what only they depend on (what a bundle does
+    not carry)."""
     seen: dict[str, metadata.Distribution] = {}
+    left_out = {_key(name) for name in leave_out}
     pending = [root]
     while pending:
         name = pending.pop()
-        key = name.replace("_", "-").lower()
-        if key in seen:
+        key = _key(name)
+        if key in seen or key in left_out:
             continue
         try:
             dist = metadata.distribution(name)
@@ -64,7 +74,9 @@ def _licence(dist: metadata.Distribution) -> str:
     return ", ".join(classifiers) or "see the licence text"
 
 
-def notices_text(root: str = ROOT_DISTRIBUTION) -> str:
+def notices_text(root: str = ROOT_DISTRIBUTION, leave_out: Collection[str] = ()) -> str:
+    """The notices of the app's runtime; ``leave_out``: distributions (and what only they
+    depend on) that the build does not ship."""
     import platform
 
     python = platform.python_version()
@@ -73,7 +85,7 @@ def notices_text(root: str = ROOT_DISTRIBUTION) -> str:
         f"\n{'=' * 78}\nPython {python} — PSF-2.0 "
         "(https://docs.python.org/3/license.html)\n" + "=" * 78 + "\n",
     ]
-    for dist in runtime_distributions(root):
+    for dist in runtime_distributions(root, leave_out):
         name, version = dist.metadata["Name"], dist.version
         parts.append(f"\n{'=' * 78}\n{name} {version} — {_licence(dist)}\n{'=' * 78}\n")
         for file in dist.files or []:

@@ -23,6 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 DIST = BUILD / "dist" / "fieldsupport"
+# Runtime dependencies the bundle does not carry (installer/fieldsupport.spec
+# PYTHON_EXCLUDES), left out of its notices with what only they need: keyring's
+# secretstorage and its cryptography (Linux; the bundle's keyring backend is
+# fieldsupport/sync/secret_service.py).
+NOT_BUNDLED = ("secretstorage",)
 
 
 def _commit() -> str:
@@ -70,7 +75,8 @@ def main() -> int:
     from fieldsupport.notices import notices_text
 
     BUILD.mkdir(exist_ok=True)
-    (BUILD / "THIRD-PARTY-NOTICES.txt").write_text(notices_text(), encoding="utf-8")
+    notices = notices_text(leave_out=NOT_BUNDLED)
+    (BUILD / "THIRD-PARTY-NOTICES.txt").write_text(notices, encoding="utf-8")
     record = {
         "version": __version__,
         "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -6,7 +6,10 @@
 - :func:`check_x11_window`: the app paints its window on an X server (Xvfb), as on a desktop;
 - the bad input of the installer issue, each against the bundle: installed in a read-only
   folder whose path has spaces and non-ASCII letters, started by a user whose home folder is
-  not writable, and given a workspace made by a newer version.
+  not writable, and given a workspace made by a newer version;
+- :func:`check_device_token`: ``connect`` and ``sync`` store and read the device token in a
+  real Secret Service (GNOME Keyring on a private session bus) and, without one, in the
+  private file.
 
 Each check returns a one-line detail or raises :class:`BundleCheckError` with the reason.
 """
@@ -22,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +37,12 @@ from pathlib import Path
 # session's own, which installer/fieldsupport.spec leaves out with what only they link:
 # display (Wayland, X11, keyboard), fonts, GLib, D-Bus, the sound server's client (Qt
 # Multimedia), Kerberos (Qt Network) and OpenSSL (whose security fixes then come with the
-# system). On 64-bit Debian/Ubuntu the later "t64" packages provide these names.
+# system); and the base system's, which dpkg and apt themselves need, so every Debian and
+# Ubuntu has them: the C++ runtime (which the Qt wheels expect from the system, as manylinux
+# wheels do; the bundle needs GLIBCXX_3.4.29, GCC 11, older than that of any system with the
+# glibc the .deb requires), zlib, zstd, xz, bzip2, libffi and libuuid (through GnuTLS and
+# util-linux), and FreeType's Brotli and libpng. On 64-bit Debian/Ubuntu the later "t64"
+# packages provide these names.
 FROM_THE_SYSTEM = {
     "libGL.so.1": "libgl1",
     "libEGL.so.1": "libegl1",
@@ -79,6 +88,35 @@ FROM_THE_SYSTEM = {
     "libgssapi_krb5.so.2": "libgssapi-krb5-2",
     "libssl.so.3": "libssl3",
     "libcrypto.so.3": "libssl3",
+    "libstdc++.so.6": "libstdc++6",
+    "libgcc_s.so.1": "libgcc-s1",
+    "libz.so.1": "zlib1g",
+    "libzstd.so.1": "libzstd1",
+    "liblzma.so.5": "liblzma5",
+    "libbz2.so.1": "libbz2-1.0",
+    "libbz2.so.1.0": "libbz2-1.0",
+    "libffi.so.8": "libffi8",
+    "libuuid.so.1": "libuuid1",
+    "libbrotlicommon.so.1": "libbrotli1",
+    "libbrotlidec.so.1": "libbrotli1",
+    "libpng16.so.16": "libpng16-16",  # FreeType's
+}
+# Of those, the ones whose system library stands in for a wheel's private copy (Pillow
+# brings its own libxcb, libXau, zstd, xz, Brotli and libpng: installer/trim_libraries.py
+# one_copy_each): each is used only through an interface older than any system the .deb
+# installs on, and kept compatible since (xcb's core requests, libXau, zstd's streaming
+# functions, liblzma's XZ_5.0 symbol version, Brotli's decoder, libpng 1.6). Not FreeType:
+# Pillow's HarfBuzz calls its COLR v1 functions, stable only since FreeType 2.13 (Debian
+# 12 has 2.12, where they were experimental, with no promise of a stable ABI), so Pillow
+# keeps its own FreeType.
+STANDS_IN_FOR_PRIVATE_COPIES = {
+    "libxcb.so.1",
+    "libXau.so.6",
+    "libzstd.so.1",
+    "liblzma.so.5",
+    "libbrotlicommon.so.1",
+    "libbrotlidec.so.1",
+    "libpng16.so.16",
 }
 # The C library's own (the .deb depends on libc6 of the glibc version the bundle needs).
 GLIBC = {
@@ -396,6 +434,189 @@ def check_x11_window(dist: Path) -> str:
         return f"window and case rows painted on Xvfb in {painted:.2f} s"
 
 
+# A session bus of its own for the device-token checks: nothing on it is started on demand
+# (the machine's D-Bus services stay out), so the Secret Service is there only when a check
+# starts one.
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={folder}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+KEYRING_PASSWORD = "fieldsupport-test-keyring"  # the throw-away login keyring's
+
+
+def secret_service_missing() -> str | None:
+    """Why no Secret Service can be run here (dbus-daemon, GNOME Keyring), or None."""
+    if not sys.platform.startswith("linux"):
+        return "a freedesktop Secret Service runs on Linux only"
+    missing = [t for t in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(t) is None]
+    if missing:
+        return f"{' and '.join(missing)} not installed (Debian: dbus-daemon, gnome-keyring)"
+    return None
+
+
+def _owner_appeared(address: str, name: str, timeout: float = 10.0) -> bool:
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open_dbus_connection(bus=address) as connection:
+            reply = connection.send_and_get_reply(message_bus.NameHasOwner(name), timeout=5)
+            if reply.body[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@contextmanager
+def private_session_bus(folder: Path, *, secret_service: bool) -> Iterator[dict[str, str]]:
+    """A D-Bus session bus in ``folder`` and, with ``secret_service``, GNOME Keyring on it
+    with a login keyring (in ``folder``/home) unlocked by :data:`KEYRING_PASSWORD`; yields
+    the environment variables that put a process on that bus and in that home. Both
+    daemons are stopped afterwards."""
+    home, runtime = folder / "home", folder / "run"
+    home.mkdir(parents=True, exist_ok=True)
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    config = folder / "session-bus.conf"
+    config.write_text(_BUS_CONFIG.format(folder=folder), encoding="utf-8")
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--config-file", str(config), "--nofork", "--print-address"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # "Failed to set fd limit" when not allowed to raise it
+        text=True,
+    )
+    daemons = [bus]
+    try:
+        assert bus.stdout is not None
+        address = bus.stdout.readline().strip()
+        if not address:
+            raise BundleCheckError(f"dbus-daemon did not start (exit {bus.wait(5)})")
+        env = {
+            "DBUS_SESSION_BUS_ADDRESS": address,
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_RUNTIME_DIR": str(runtime),
+        }
+        if secret_service:
+            keyring = subprocess.Popen(
+                ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, **env},
+                text=True,
+            )
+            daemons.append(keyring)
+            assert keyring.stdin is not None
+            keyring.stdin.write(KEYRING_PASSWORD)  # --unlock reads it from stdin
+            keyring.stdin.close()
+            if not _owner_appeared(address, "org.freedesktop.secrets"):
+                raise BundleCheckError("gnome-keyring-daemon did not come up on the bus")
+        yield env
+    finally:
+        for daemon in reversed(daemons):
+            daemon.terminate()
+            try:
+                daemon.wait(10)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+        if bus.stdout is not None:
+            bus.stdout.close()
+
+
+def _token_files(env: dict[str, str]) -> list[Path]:
+    return sorted(Path(env["XDG_CONFIG_HOME"], "FieldSupport", "tokens").glob("*.token"))
+
+
+def _connect_and_sync(dist: Path, server_url: str, folder: Path, bus: dict[str, str]) -> str:
+    """``fieldsupport connect`` then ``sync`` from the bundle with the session bus and home
+    of ``bus``; what connect said about the token."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("XDG_", "FIELDSUPPORT_", "DBUS_")) and k != "PYTHON_KEYRING_BACKEND"
+    }
+    env.update(bus, QT_QPA_PLATFORM="offscreen", FIELDSUPPORT_PASSWORD=KEYRING_PASSWORD)
+    workspace = ["--workspace", str(folder / "workspace")]
+    connect = [str(executable(dist)), "connect", *workspace, "--server", server_url]
+    connected = _run([*connect, "--user", "token-check"], env=env)
+    if connected.returncode != 0 or "Connected" not in connected.stdout:
+        raise BundleCheckError(f"connect: exit {connected.returncode}: {connected.stderr[-500:]}")
+    synced = _run([str(executable(dist)), "sync", *workspace], env=env)
+    if synced.returncode != 0 or "Synced:" not in synced.stdout:
+        raise BundleCheckError(f"sync: exit {synced.returncode}: {synced.stderr[-500:]}")
+    return connected.stdout
+
+
+def check_device_token(dist: Path) -> str:
+    """The device token as the bundle's ``connect`` stores it and its ``sync`` reads it back
+    (real enrolment with a central server on loopback): in a real Secret Service (GNOME
+    Keyring on a private session bus, unlocked with a test password) through the bundle's
+    own keyring backend, where keyring's own backend (secretstorage, an independent client)
+    finds it; and on a session bus without a Secret Service in the private file, mode 0600,
+    which connect says."""
+    if not sys.platform.startswith("linux"):
+        return "skipped (Linux only)"
+    if shutil.which("dbus-daemon") is None:
+        return "skipped (needs dbus-daemon)"
+    from fieldsupport.central.server import BackgroundServer, open_service
+    from fieldsupport.sync.tokens import SERVICE
+
+    details = []
+    with tempfile.TemporaryDirectory(prefix="fieldsupport-token-") as tmp:
+        root = Path(tmp)
+        service = open_service(f"sqlite:///{root / 'central.db'}", root / "blobs")
+        try:
+            service.accounts.add_user("token-check", KEYRING_PASSWORD, "engineer")
+            with BackgroundServer(service) as server:
+                missing = secret_service_missing()
+                if missing:
+                    details.append(f"keyring not tried ({missing})")
+                else:
+                    folder = root / "keyring"
+                    with private_session_bus(folder, secret_service=True) as bus:
+                        said = _connect_and_sync(dist, server.url, folder, bus)
+                        if "stored in the system keyring" not in said:
+                            raise BundleCheckError(f"with GNOME Keyring running: {said.strip()}")
+                        if _token_files(bus):
+                            raise BundleCheckError(f"token file written: {_token_files(bus)}")
+                        read = (
+                            "import keyring.backends.SecretService as s; "
+                            f"c = s.Keyring().get_credential({SERVICE!r}, None); "
+                            "print(c.username if c and c.password else '')"
+                        )
+                        found = _run([sys.executable, "-c", read], env={**os.environ, **bus})
+                        if not found.stdout.startswith(server.url):
+                            raise BundleCheckError(
+                                f"keyring's own backend finds no token: {found.stderr[-300:]}"
+                            )
+                    details.append("GNOME Keyring: stored, found by secretstorage, sync read it")
+                folder = root / "no-keyring"
+                with private_session_bus(folder, secret_service=False) as bus:
+                    said = _connect_and_sync(dist, server.url, folder, bus)
+                    files = _token_files(bus)
+                    if "No system keyring is available" not in said or len(files) != 1:
+                        raise BundleCheckError(f"without a Secret Service: {said.strip()}")
+                    mode = stat.S_IMODE(files[0].stat().st_mode)
+                    if mode != 0o600:
+                        raise BundleCheckError(f"token file {files[0]} has mode {mode:o}")
+                details.append("no Secret Service: file fallback (0600), said so, sync read it")
+        finally:
+            service.engine.dispose()
+    return "; ".join(details)
+
+
 BUNDLE_CHECKS: list[tuple[str, Callable[[Path], str]]] = [
     ("libraries", check_links),
     ("x11 window", check_x11_window),
@@ -404,6 +625,7 @@ BUNDLE_CHECKS: list[tuple[str, Callable[[Path], str]]] = [
     ("unwritable home", check_unwritable_home),
     ("home is a file", check_home_is_a_file),
     ("newer workspace", check_newer_workspace),
+    ("device token", check_device_token),
 ]
 
 

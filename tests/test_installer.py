@@ -6,14 +6,12 @@ the bundle checks here run only where a bundle has been built (build/dist)."""
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -21,22 +19,13 @@ from pytestqt.qtbot import QtBot
 from fieldsupport import __version__
 from fieldsupport.notices import notices_text, runtime_distributions
 from fieldsupport.ui.about_dialog import AboutDialog
+from tests import installer_modules
+from tests.installer_modules import bundle_checks, trim_libraries
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = REPO / "build" / "dist" / "fieldsupport"
 
 
-def _load_installer_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO / "installer" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # trim_libraries imports bundle_checks
-    spec.loader.exec_module(module)
-    return module
-
-
-bundle_checks = _load_installer_module("bundle_checks")
-trim_libraries = _load_installer_module("trim_libraries")
 linux_tools = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not (shutil.which("strip") and shutil.which("ldd")),
     reason="ELF tools (strip, readelf, ldd): Linux only",
@@ -59,6 +48,7 @@ def test_self_test_command_passes() -> None:
         "ok    workspace",
         "ok    demo data",
         "ok    photo import",
+        "ok    photo annotation",
         "ok    main window",
         "ok    service report",
         "ok    text services",
@@ -80,6 +70,20 @@ def test_notices_cover_the_runtime_and_only_it() -> None:
     assert re.search(r"^PySide6 [\d.]+ — LGPL-3.0", text, re.MULTILINE)
     assert "Permission is hereby granted" in text  # licence texts, not just names
     assert "libde265" in text and "x265" not in text
+
+
+def test_bundle_notices_leave_out_what_the_bundle_does_not_carry() -> None:
+    """The bundle has no secretstorage (its keyring backend is sync/secret_service.py), so
+    no cryptography, cffi or pycparser either: its notices name none of them."""
+    build = installer_modules.load("build")
+    names = {d.metadata["Name"].lower() for d in runtime_distributions(leave_out=build.NOT_BUNDLED)}
+    assert not names & {"secretstorage", "cryptography", "cffi", "pycparser"}
+    assert {"keyring", "jeepney", "httpx", "pyside6"} <= names
+    text = notices_text(leave_out=build.NOT_BUNDLED)
+    assert re.search(r"^jeepney [\d.]+ — MIT$", text, re.MULTILINE)
+    assert not re.search(r"^(cryptography|cffi|SecretStorage) ", text, re.MULTILINE)
+    if sys.platform.startswith("linux"):  # keyring needs secretstorage on Linux only
+        assert re.search(r"^cryptography ", notices_text(), re.MULTILINE)
 
 
 def test_about_dialog(qtbot: QtBot) -> None:
@@ -194,6 +198,7 @@ def test_trimmed_icu_data_serves_what_qt_asks_for(tmp_path: Path) -> None:
     _symbol, data = trim_libraries.icu_common_data(trimmed)
     trees = {name.split("/")[1] for name, _item in trim_libraries.icu_entries(data)}
     assert "coll" in trees and "zone" in trees and not trees & {"brkitr", "lang", "unit"}
+    assert "cnvalias.icu" in trees and not trees & {"unames.icu", "rfc3491.spp", "confusables.cfu"}
     # collation, time-zone names, codecs, case mapping through Qt, with the trimmed copy
     output = _self_test_check_with(tmp_path, "_check_text_services")
     assert str(trimmed) in output.splitlines()[-1]
@@ -214,6 +219,99 @@ def test_quick_stand_ins_let_the_camera_backend_load(tmp_path: Path) -> None:
     if bindings.exists():
         with pytest.raises(trim_libraries.TrimError, match="QtQuick.abi3.so"):
             trim_libraries.quick_stand_ins(qt_lib, [bindings], tmp_path / "refused")
+
+
+def _pillow_file(pattern: str) -> Path:
+    import PIL
+
+    return next(Path(PIL.__file__).parent.parent.glob(pattern))  # PIL/, pillow.libs/
+
+
+def _from_the_system(name: str) -> Path | None:  # as installer/fieldsupport.spec asks
+    if name not in bundle_checks.STANDS_IN_FOR_PRIVATE_COPIES:
+        return None
+    return trim_libraries.system_library(name)
+
+
+_MAPPED = "import ctypes, sys; ctypes.CDLL(sys.argv[1]); print(open('/proc/self/maps').read())"
+
+
+@binutils
+@linux_tools
+def test_private_copies_give_way_to_the_systems_library(tmp_path: Path) -> None:
+    """Pillow's own libxcb and libXau, zstd and xz leave: _imaging and libtiff link the
+    system's libraries by name instead (the files otherwise byte for byte the same size)."""
+    wanted = ("libxcb.so.1", "libXau.so.6", "libzstd.so.1", "liblzma.so.5")
+    if any(_from_the_system(name) is None for name in wanted):
+        pytest.skip("libxcb, libXau, zstd or xz is not installed here")
+    imaging = _pillow_file("PIL/_imaging.cpython-*.so")
+    copies = [
+        _pillow_file(f"pillow.libs/{name}-*.so*")
+        for name in ("libxcb", "libXau", "libtiff", "libzstd", "liblzma", "libjpeg", "libopenjp2")
+    ]
+    binaries = [(f"PIL/{imaging.name}", str(imaging), "EXTENSION")]
+    binaries += [(f"pillow.libs/{copy.name}", str(copy), "BINARY") for copy in copies]
+    result, left_out, stayed = trim_libraries.one_copy_each(binaries, _from_the_system, tmp_path)
+    assert {Path(d).name.split("-")[0] for d, _s, _k in left_out} == {
+        "libxcb",
+        "libXau",
+        "libzstd",
+        "liblzma",
+    }
+    assert stayed == {}  # libjpeg-turbo, OpenJPEG: the bundle takes neither from the system
+    sources = {Path(d).name.split("-")[0].split(".")[0]: Path(s) for d, s, _k in result}
+    assert sources["libjpeg"] == copies[5]  # links nothing that left: untouched
+    imaging_needs = bundle_checks.needed_libraries(sources["_imaging"])
+    assert "libxcb.so.1" in imaging_needs and copies[0].name not in imaging_needs
+    assert sources["_imaging"].stat().st_size == imaging.stat().st_size
+    tiff_needs = bundle_checks.needed_libraries(sources["libtiff"])
+    assert {"libzstd.so.1", "liblzma.so.5"} <= tiff_needs
+    assert not {copies[3].name, copies[4].name} & tiff_needs
+    # the rewritten libtiff loads the system's zstd and xz (its xz version needs named so)
+    loaded = subprocess.run(
+        [sys.executable, "-c", _MAPPED, str(sources["libtiff"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LD_LIBRARY_PATH": str(copies[0].parent)},
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    for name in ("libzstd.so.1", "liblzma.so.5"):
+        assert str(_from_the_system(name).resolve()) in loaded.stdout  # type: ignore[union-attr]
+
+
+@binutils
+def test_a_copy_stays_where_the_library_lacks_a_symbol(tmp_path: Path) -> None:
+    tiff = _pillow_file("pillow.libs/libtiff-*.so*")
+    zstd = _pillow_file("pillow.libs/libzstd-*.so*")
+    not_zstd = trim_libraries.system_library("libm.so.6")
+    assert not_zstd is not None
+    with pytest.raises(trim_libraries.TrimError, match="ZSTD_"):
+        trim_libraries.check_provides(tiff, zstd, not_zstd)
+    binaries = [(f"pillow.libs/{lib.name}", str(lib), "BINARY") for lib in (tiff, zstd)]
+    result, left_out, stayed = trim_libraries.one_copy_each(
+        binaries, lambda name: not_zstd if name == "libzstd.so.1" else None, tmp_path
+    )
+    assert (result, left_out) == (binaries, [])
+    assert "ZSTD_" in stayed[zstd.name]
+
+
+@binutils
+def test_needed_names_are_rewritten_in_place_or_not_at_all(tmp_path: Path) -> None:
+    tiff = _pillow_file("pillow.libs/libtiff-*.so*")
+    zstd = _pillow_file("pillow.libs/libzstd-*.so*").name
+    with pytest.raises(trim_libraries.TrimError, match="longer"):
+        trim_libraries.needed_replaced(tiff, {zstd: "lib" + "z" * len(zstd)}, tmp_path / "a")
+    with pytest.raises(trim_libraries.TrimError, match="does not link libnothing"):
+        trim_libraries.needed_replaced(tiff, {"libnothing.so.1": "x"}, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    out = trim_libraries.needed_replaced(tiff, {zstd: "libzstd.so.1"}, tmp_path / tiff.name)
+    before, after = tiff.read_bytes(), out.read_bytes()
+    assert len(before) == len(after)
+    changed = [i for i, (x, y) in enumerate(zip(before, after, strict=True)) if x != y]
+    assert changed and changed[-1] - changed[0] < len(zstd)  # that one name only
+    assert trim_libraries.library_name(zstd) == "libzstd.so.1"
+    assert trim_libraries.library_name("libQt6Core.so.6") is None
 
 
 needs_bundle = pytest.mark.skipif(

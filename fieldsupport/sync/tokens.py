@@ -1,5 +1,6 @@
-"""The device token: in the OS keyring (``keyring``), or where no keyring backend works, in
-a file only the user can read (mode 0600) — and the caller is told which."""
+"""The device token: in the OS keyring (``keyring``; in the Linux bundle through the Secret
+Service backend of ``sync.secret_service``), or where no keyring backend works, in a file
+only the user can read (mode 0600) — and the caller is told which."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """``fieldsupport self-test``: IT staff verify an installation in one command.
 
 Runs the real thing in a temporary workspace that is removed afterwards: migrations, demo
-data, the bundled resources, a photo import, the main window (offscreen) with its case
-list, a service report PDF read back through Qt PDF. Features add their own checks here as
+data, the bundled resources, a photo import and a drawing on it, the main window (offscreen)
+with its case list and the KPI chart, a service report PDF read back through Qt PDF, text
+services, the camera backend, the embedded server. Features add their own checks here as
 they arrive.
 Prints one line per check; exit status 0 only when every check passed.
 """
@@ -91,11 +92,64 @@ def _check_photo(root: Path) -> str:
     return f"JPEG and HEIC imported, upright copies made ({width} x {height})"
 
 
+def _check_annotation(root: Path) -> str:
+    """A text label and an arrow drawn on the imported photo, as the photo viewer's drawing
+    tools do: the label through FreeType (Pillow's own copy or, in the Linux bundle, the
+    system's), at its size (without FreeType it would be small bitmap text)."""
+    import io
+
+    from PIL import Image, ImageChops, features
+
+    from fieldsupport.media.blobstore import BlobStore
+    from fieldsupport.services.case_queries import CaseListService, CaseQuery
+    from fieldsupport.services.photos import PhotoService
+    from fieldsupport.workspace import Workspace
+
+    if not features.check("freetype2"):
+        raise RuntimeError("Pillow has no FreeType: text labels would be small bitmap text")
+    label = {"kind": "text", "colour": "#ffeb3b", "size": 0.1, "points": [[0.05, 0.05]]}
+    arrow = {"kind": "arrow", "colour": "#e53935", "width": 0.01, "points": [[0.5, 0.6]]}
+    marks = [{**label, "text": "Leak"}, {**arrow, "points": [*arrow["points"], [0.8, 0.9]]}]
+    with Workspace.open(root / "workspace") as workspace:
+        case_id = CaseListService(workspace).ids(CaseQuery(), limit=1)[0]
+        photos = PhotoService(workspace)
+        photo = next(
+            p for p in photos.photos_of_case(case_id) if p.filename == "self-test-photo.jpg"
+        )
+        view = photos.annotate(photo.id, marks)
+        drawn = BlobStore(workspace.blobs_dir).original_path(view.display_sha256).read_bytes()
+    with Image.open(io.BytesIO(drawn)) as image:
+        upright = image.convert("RGB")
+    width, height = upright.size
+    top = upright.crop((0, 0, width, height * 3 // 10))  # the label, not the arrow
+    changed = ImageChops.difference(top, Image.new("RGB", top.size, "#3a7ca5"))
+    box = changed.convert("L").point(lambda v: 255 if v > 60 else 0).getbbox()
+    text_height = box[3] - box[1] if box else 0
+    expected = 0.1 * max(width, height)  # the label's size: a tenth of the long edge
+    if text_height < 0.5 * expected:
+        raise RuntimeError(f"the text label is {text_height} px high, expected ~{expected:.0f}")
+    version = features.version("freetype2")
+    return f"label ({text_height} px high, FreeType {version}) and arrow drawn"
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.01)
+    return True
+
+
 def _check_window(root: Path) -> str:
+    """The main window with its case list, and the KPI page's chart (Qt Charts) drawn."""
     from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
     from fieldsupport.ui.app import make_application
-    from fieldsupport.ui.main_window import NAV_ALL_CASES, MainWindow
+    from fieldsupport.ui.main_window import NAV_ALL_CASES, NAV_KPIS, MainWindow
     from fieldsupport.workspace import Workspace
 
     app = make_application()
@@ -111,10 +165,23 @@ def _check_window(root: Path) -> str:
         window.cases.status_filter.setCurrentIndex(1)  # any status
         loop.exec()
         rows = window.cases.model.rowCount()
-        window.close()
         if rows == 0:
             raise RuntimeError("the case list stayed empty")
-        return f"opened offscreen, {rows} cases listed"
+        window.navigate(NAV_KPIS)
+        kpis = window.kpis
+        if not _wait_until(lambda: bool(kpis.rows) and not kpis.jobs.busy):
+            raise RuntimeError("the KPI page computed nothing")
+        bars = kpis.chart.series()[0].barSets()[0].count()
+        picture = kpis.chart_view.grab().toImage()
+        colours = {
+            picture.pixel(x, y)
+            for x in range(0, picture.width(), 8)
+            for y in range(0, picture.height(), 8)
+        }
+        window.close()
+        if bars == 0 or len(colours) < 3:
+            raise RuntimeError(f"the KPI chart was not drawn ({bars} bars)")
+        return f"opened offscreen, {rows} cases listed, KPI chart of {bars} bars drawn"
     finally:
         QThreadPool.globalInstance().waitForDone(30_000)
         workspace.close()
@@ -262,6 +329,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("workspace", _check_workspace),
     ("demo data", _check_demo),
     ("photo import", _check_photo),
+    ("photo annotation", _check_annotation),
     ("main window", _check_window),
     ("service report", _check_report),
     ("text services", _check_text_services),
