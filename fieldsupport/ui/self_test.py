@@ -92,8 +92,11 @@ def _check_photo(root: Path) -> str:
 
 
 def _check_window(root: Path) -> str:
+    import gc
+
     from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
+    from fieldsupport.ui import gc_guard
     from fieldsupport.ui.app import make_application
     from fieldsupport.ui.main_window import NAV_ALL_CASES, MainWindow
     from fieldsupport.workspace import Workspace
@@ -114,7 +117,11 @@ def _check_window(root: Path) -> str:
         window.close()
         if rows == 0:
             raise RuntimeError("the case list stayed empty")
-        return f"opened offscreen, {rows} cases listed"
+        collector = gc_guard.installed()
+        if collector is None or gc.isenabled() or not collector.timer.isActive():
+            # a worker could then destroy Qt objects (and deadlock with the GUI thread)
+            raise RuntimeError("garbage is not collected on the GUI thread only")
+        return f"opened offscreen, {rows} cases listed, garbage collected on the GUI thread"
     finally:
         QThreadPool.globalInstance().waitForDone(30_000)
         workspace.close()
