@@ -1,6 +1,6 @@
 """Qt objects are destroyed on the GUI thread only: automatic garbage collection is off once
-the QApplication exists and the GUI thread collects from a timer, by generation
-(fieldsupport/ui/gc_guard.py).
+the QApplication exists, the GUI thread collects from a timer, by generation, and background
+jobs let go of nothing on their worker (fieldsupport/ui/gc_guard.py, ui/operations.py).
 
 The deadlock this prevents (it hung ``make test``): a worker's allocation set off a
 collection that destroyed a QObject; ``~QObject`` held Qt's signal-slot mutex and called a
@@ -228,3 +228,51 @@ def test_only_the_known_places_turn_the_collector_on() -> None:
                 callers.add(str(path.relative_to(PACKAGE)))
     # the sync pause restores what it found; the collector's stop() is for tests
     assert callers == {"gc_pause.py", "ui/gc_guard.py"}
+
+
+def test_a_job_lets_go_of_what_it_holds_on_the_gui_thread(qtbot: QtBot) -> None:
+    """A job's closure holding the last reference to a parentless QObject (often a widget
+    the user closed meanwhile), and the job's result: both let go of on the GUI thread."""
+    main = threading.get_ident()
+    widget_like: QObject | None = QObject()
+    destroyed = _finalized_on(widget_like)
+    released = threading.Event()
+    result_finalized: list[list[int]] = []
+
+    class Result:
+        pass
+
+    def job(_task: object, held: object = widget_like) -> Result:
+        released.wait(10)  # until the GUI thread has dropped its own reference
+        result = Result()
+        result_finalized.append(_finalized_on(result))
+        return result
+
+    operation = Operation(job, on_success=lambda _result: None)
+    del job
+    widget_like = None
+    released.set()
+    with qtbot.waitSignal(operation.finished, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: bool(destroyed) and bool(result_finalized[0]), timeout=5_000)
+    assert destroyed == [main]
+    assert result_finalized[0] == [main]
+
+
+def test_a_failed_job_lets_go_of_its_error_on_the_gui_thread(qtbot: QtBot) -> None:
+    main = threading.get_ident()
+    finalized: list[list[int]] = []
+    errors: list[str] = []
+
+    def job(_task: object) -> None:
+        local = _Cycle()  # the traceback keeps the job's frame, and this, alive
+        finalized.append(_finalized_on(local))
+        local.me = None  # no cycle: freed when the error is
+        raise ValueError("refused")
+
+    operation = Operation(job, on_failure=lambda error: errors.append(str(error)))
+    with qtbot.waitSignal(operation.finished, timeout=20_000):
+        pass
+    assert errors == ["refused"]
+    qtbot.waitUntil(lambda: bool(finalized[0]), timeout=5_000)
+    assert finalized[0] == [main]
