@@ -66,15 +66,18 @@ def bench_sync_gui(add: Add, cases: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldsupport-syncgui-") as tmp:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")  # the token file goes here
         os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-        from PySide6.QtWidgets import QApplication
-
         from fieldsupport.central.embedded import DEMO_PASSWORD, EmbeddedServer
         from fieldsupport.demo.generator import create_demo
         from fieldsupport.sync.session import connect
+        from fieldsupport.ui import gc_guard
+        from fieldsupport.ui.app import make_application
         from fieldsupport.ui.main_window import MainWindow
         from fieldsupport.workspace import Workspace
 
-        _app = QApplication.instance() or QApplication([])  # kept alive for the run
+        # as the app makes it: cyclic garbage collected on the GUI thread, from a timer
+        _app = make_application()  # kept alive for the run
+        collector = gc_guard.installed()
+        assert collector is not None
         demo = Workspace.open(Path(tmp) / "demo-workspace")
         create_demo(demo, cases=cases)
         embedded = EmbeddedServer(demo)
@@ -92,10 +95,15 @@ def bench_sync_gui(add: Add, cases: int) -> None:
             window.show()
             settle.exec()
             meter = _StallMeter()
+            collector.reset_figures()
             seconds, report = _sync_from_window(window, meter)
             add(f"sync_gui_first_pull_{cases}_cases", seconds, "s")
             add("sync_gui_first_pull_records", report.pulled, "records")  # type: ignore[attr-defined]
             add("sync_gui_first_pull_stall_max", meter.worst * 1000, "ms")
+            # the longest garbage collection pass on the GUI thread during the pull (part of
+            # the stall above when they coincide), and the passes by generation
+            add("sync_gui_first_pull_gc_pass_max", collector.worst_pass_s * 1000, "ms")
+            add("sync_gui_first_pull_gc_passes", sum(collector.passes), "passes")
             seconds, _ = _sync_from_window(window, meter)
             add("sync_gui_nothing_to_do", seconds * 1000, "ms")
             add("sync_gui_nothing_to_do_stall_max", meter.worst * 1000, "ms")

@@ -1,5 +1,6 @@
-"""Test isolation: headless Qt, every workspace, setting and keyring under tmp_path, and no
-test may leave threads running."""
+"""Test isolation: headless Qt, every workspace, setting and keyring under tmp_path, no test
+may leave threads running, and cyclic garbage is collected on the GUI thread only, as in the
+app."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 from fieldsupport.workspace import Workspace
 
@@ -23,6 +25,30 @@ REPO = Path(__file__).resolve().parent.parent
 # in the repository so a clean clone tests with them wherever it is checked out.
 TESTDATA = REPO / "tests" / "data"
 FIXED_REFERENCE = "2026-11-02T12:00:00+00:00"
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp: QApplication) -> QApplication:
+    """pytest-qt's QApplication with the app's garbage collector (fieldsupport/ui/gc_guard.py):
+    the suite's Qt tests run pool workers all the time, and a worker that set off an
+    automatic collection could destroy a QObject there and deadlock with the GUI thread."""
+    from fieldsupport.ui import gc_guard
+
+    gc_guard.install(qapp)
+    return qapp
+
+
+@pytest.fixture(autouse=True)
+def collect_between_tests() -> Iterator[None]:
+    """Once the collector only runs from the GUI thread's timer, tests that never run the
+    event loop would never collect: do the timer's work after each test (on this thread)."""
+    yield
+    if "fieldsupport.ui.gc_guard" in sys.modules:
+        from fieldsupport.ui import gc_guard
+
+        collector = gc_guard.installed()
+        if collector is not None:
+            collector.check()
 
 
 @pytest.fixture(autouse=True)

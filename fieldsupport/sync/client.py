@@ -9,17 +9,17 @@ transaction (docs/sync-protocol.md).
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
+from fieldsupport.gc_pause import collector_paused
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models.base import utcnow
 from fieldsupport.models.sync import OutboxState
@@ -403,20 +403,6 @@ class SyncClient:
             asked = pool.submit(self.transport.request, "GET", "/v1/checkpoint")
             local, known = self._local_checkpoint(everything)
             return check(asked.result(), "checkpoint"), local, known
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a first load parses and stores pages: its
-    passes over the millions of young objects a page makes cost a tenth of the load, and
-    the load makes no reference cycles (memory is freed by reference counting as usual)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)

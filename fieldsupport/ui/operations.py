@@ -4,6 +4,12 @@ A job is a plain function taking a :class:`~fieldsupport.tasks.TaskState`; it ru
 thread pool, reports progress through the task state, and its result or error comes back on
 the GUI thread through ``on_success`` / ``on_failure``. A progress dialog appears only when
 the job takes longer than :data:`PROGRESS_DELAY_MS`, so quick jobs never flash a dialog.
+
+Nothing is let go of on the worker: a QObject whose last reference a worker dropped would be
+destroyed there (wrong in Qt, and it can deadlock with the GUI thread, see
+``fieldsupport/ui/gc_guard.py``). So the Operation, on the GUI thread, keeps the job (and
+whatever its closure holds, often a widget) until the job has ended, and the job's result or
+error travels in a :class:`_Handover` that the GUI thread empties.
 """
 
 from __future__ import annotations
@@ -32,21 +38,40 @@ class _Relay(QObject):
     progressed = Signal(float, str)
 
 
+class _Handover:
+    """A job's result or error on its way to the GUI thread, which takes it out: whichever
+    thread lets go of the holder last, what it held is let go of on the GUI thread."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def take(self) -> Any:
+        value, self._value = self._value, None
+        return value
+
+
 class _Runner(QRunnable):
     def __init__(self, job: Job, task: TaskState, relay: _Relay) -> None:
         super().__init__()
-        self._job = job
+        self._job: Job | None = job
         self._task = task
         self._relay = relay
 
     def run(self) -> None:
+        job, self._job = self._job, None
+        assert job is not None  # a runnable runs once
+        relay = self._relay
         try:
-            result = self._job(self._task)
+            handover, signal = _Handover(job(self._task)), relay.succeeded
         except BaseException as exc:  # delivered to on_failure on the GUI thread
             log.debug("background job failed", exc_info=exc)
-            self._relay.failed.emit(exc)
-        else:
-            self._relay.succeeded.emit(result)
+            handover, signal = _Handover(exc), relay.failed
+        # the Operation holds the job until it has ended; once the GUI thread may have
+        # ended it (after the emit), this thread must hold no reference of its own
+        del job
+        signal.emit(handover)
 
 
 class Operation(QObject):
@@ -73,6 +98,7 @@ class Operation(QObject):
         self._cancellable = cancellable
         self._dialog: QProgressDialog | None = None
         self.done = False
+        self._job: Job | None = job  # let go of on this (the GUI) thread, in _finish
         self._relay = _Relay(self)
         self.task = TaskState(lambda f, m: self._relay.progressed.emit(f, m))
         self._relay.succeeded.connect(self._succeeded)
@@ -114,6 +140,7 @@ class Operation(QObject):
 
     def _finish(self) -> None:
         self.done = True
+        self._job = None
         if self._dialog is not None:
             self._dialog.close()
             self._dialog.deleteLater()
@@ -121,13 +148,15 @@ class Operation(QObject):
         self.finished.emit()
 
     @Slot(object)
-    def _succeeded(self, result: object) -> None:
+    def _succeeded(self, handover: _Handover) -> None:
+        result = handover.take()
         self._finish()
         if self._on_success is not None:
             self._on_success(result)
 
     @Slot(object)
-    def _failed(self, error: BaseException) -> None:
+    def _failed(self, handover: _Handover) -> None:
+        error: BaseException = handover.take()
         self._finish()
         if isinstance(error, Cancelled):
             return

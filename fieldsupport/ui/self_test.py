@@ -145,9 +145,13 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
 
 
 def _check_window(root: Path) -> str:
-    """The main window with its case list, and the KPI page's chart (Qt Charts) drawn."""
+    """The main window with its case list, garbage collected on the GUI thread only, and the
+    KPI page's chart (Qt Charts) drawn."""
+    import gc
+
     from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
+    from fieldsupport.ui import gc_guard
     from fieldsupport.ui.app import make_application
     from fieldsupport.ui.main_window import NAV_ALL_CASES, NAV_KPIS, MainWindow
     from fieldsupport.workspace import Workspace
@@ -167,6 +171,10 @@ def _check_window(root: Path) -> str:
         rows = window.cases.model.rowCount()
         if rows == 0:
             raise RuntimeError("the case list stayed empty")
+        collector = gc_guard.installed()
+        if collector is None or gc.isenabled() or not collector.timer.isActive():
+            # a worker could then destroy Qt objects (and deadlock with the GUI thread)
+            raise RuntimeError("garbage is not collected on the GUI thread only")
         window.navigate(NAV_KPIS)
         kpis = window.kpis
         if not _wait_until(lambda: bool(kpis.rows) and not kpis.jobs.busy):
@@ -181,7 +189,10 @@ def _check_window(root: Path) -> str:
         window.close()
         if bars == 0 or len(colours) < 3:
             raise RuntimeError(f"the KPI chart was not drawn ({bars} bars)")
-        return f"opened offscreen, {rows} cases listed, KPI chart of {bars} bars drawn"
+        return (
+            f"opened offscreen, {rows} cases listed, garbage collected on the GUI thread, "
+            f"KPI chart of {bars} bars drawn"
+        )
     finally:
         QThreadPool.globalInstance().waitForDone(30_000)
         workspace.close()
