@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
-from fieldsupport.media import annotate
+from fieldsupport.media import annotate, reading
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import ImageRefused, derive
 from fieldsupport.media.privacy import STRIP_GPS_SETTING, without_gps
@@ -102,6 +102,13 @@ class PhotoService:
         ImportCancelled, which carries what was imported before the cancel."""
         resolved = self.resolve_owner(owner)
         return PhotoImporter(self.workspace, self.store).run(resolved, paths, state or TaskState())
+
+    def prepare_import(self) -> None:
+        """Start the photo reading processes (one per core) ahead of an import that is
+        likely soon - its file dialog is open, files are dragged over the gallery - so it
+        does not wait for them; they stay for later imports. Takes a few milliseconds: call
+        it in a worker."""
+        reading.warm_up()
 
     # -- listing ----------------------------------------------------------------------------
     def photos_of(self, owner: PhotoOwner) -> list[PhotoView]:
