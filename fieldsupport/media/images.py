@@ -25,7 +25,14 @@ THUMB_QUALITY = 75
 # A photo larger than this is refused before decoding: a 20,000 x 20,000 "image" of a few
 # kilobytes (a decompression bomb) would otherwise take gigabytes of memory.
 MAX_PIXELS = 120_000_000
-ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic"}
+ACCEPTED_FORMATS = {
+    "JPEG": "image/jpeg",
+    # a JPEG holding more images after the photo (Pillow calls it MPO): a phone's HDR gain
+    # map or depth map, a stereo camera's second view. The photo is the first image.
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "HEIF": "image/heic",
+}
 
 # EXIF tags
 ORIENTATION = 0x0112
@@ -209,7 +216,7 @@ def derive(source: Path) -> Derived:
         exif = image.getexif()
         found = _facts(image, exif)
         size = fit(image.size, REPORT_EDGE)
-        if image.format == "JPEG" and size != image.size:
+        if image.format in ("JPEG", "MPO") and size != image.size:
             # the decoder reduces by 1/2, 1/4 or 1/8: the most that still leaves both sides
             # at least ``size``
             image.draft("RGB", size)
