@@ -43,6 +43,7 @@ from fieldsupport.services.photo_records import (
     PhotoView,
     annotated_copy,
     check_owner_editable,
+    deletion_unsynced,
     editable,
     family,
     group,
@@ -127,7 +128,8 @@ class PhotoService:
         return self.photos_of(PhotoOwner(case_id, visit_id))
 
     def deleted_photos(self, owner: PhotoOwner) -> list[PhotoView]:
-        """Deleted photos of an owner, most recently deleted first (they can be restored)."""
+        """Deleted photos of an owner that can still be restored (deleted here, the deletion
+        not synced yet), most recently deleted first."""
         column, value = owner.scope
         with self.workspace.transaction() as session:
             originals = session.scalars(
@@ -139,7 +141,12 @@ class PhotoService:
                 )
                 .order_by(Attachment.deleted_at.desc(), Attachment.position)
             ).all()
-            return [view_of(a, annotated_copy(session, a, deleted=True)) for a in originals]
+            unsynced = deletion_unsynced(session, [a.id for a in originals])
+            return [
+                view_of(a, annotated_copy(session, a, deleted=True))
+                for a in originals
+                if a.id in unsynced
+            ]
 
     def photo(self, photo_id: str) -> PhotoView:
         with self.workspace.transaction() as session:
@@ -243,6 +250,10 @@ class PhotoService:
             raise NotFoundError("That photo does not exist.")
         if original.deleted_at is None:
             raise ValidationError("That photo is not deleted.")
+        if original.id not in deletion_unsynced(session, [original.id]):
+            raise ValidationError(
+                "That photo's deletion has been synced; it can no longer be restored."
+            )
         check_owner_editable(session, original)
         deleted_at = original.deleted_at
         original.deleted_at = None
