@@ -136,17 +136,20 @@ class BlobStore:
             temp.unlink(missing_ok=True)
             raise
 
-    def commit(self, temp: Path, target: Path) -> bool:
-        """Give a complete, flushed staged file its name (atomic), the name flushed to the
-        disk before this returns (a record may point at it then). False when ``target`` was
-        there already (the same hash is the same bytes): ``temp`` is only removed."""
+    def commit(self, temp: Path, target: Path, *, flush: bool = True) -> bool:
+        """Give a complete, flushed staged file its name (atomic). ``flush``: the folder
+        holding the name is flushed to the disk before this returns, so a record may point
+        at it then (a derived copy can go without: a power cut can only take its name away,
+        and the copy can be made again). False when ``target`` was there already (the same
+        hash is the same bytes): ``temp`` is only removed."""
         if target.is_file():
             temp.unlink(missing_ok=True)
             return False
         try:
             _make_folder(target.parent)
             os.replace(temp, target)
-            fsync_folder(target.parent)
+            if flush:
+                fsync_folder(target.parent)
         except OSError as exc:
             raise _storage_error(exc) from exc
         return True

@@ -97,9 +97,7 @@ class PhotoImporter:
         path = read.path
         recorded = False
         try:
-            if read.original is not None:
-                self.store.commit(read.original, self.store.original_path(read.sha256))
-            elif not self.store.has(read.sha256):
+            if read.original is None and not self.store.has(read.sha256):
                 # stored when it was read, removed since (an earlier file with the same bytes
                 # failed after storing them): read again, here
                 discard(self.store, read.token)
@@ -107,14 +105,17 @@ class PhotoImporter:
                 if isinstance(again, FileResult):
                     return again
                 read = again
-                if read.original is not None:
-                    self.store.commit(read.original, self.store.original_path(read.sha256))
             for staged, target in (
                 (read.report, self.store.report_copy_path(read.sha256)),
                 (read.thumbnail, self.store.thumbnail_path(read.sha256)),
             ):
                 if staged is not None:
-                    self.store.commit(staged, target)
+                    self.store.commit(staged, target, flush=False)
+            if read.original is not None:
+                # last, and flushed: the original's name is on the disk before its record is
+                # committed (on ext4, whose journal commits in order, so are the copies' names
+                # renamed before it)
+                self.store.commit(read.original, self.store.original_path(read.sha256))
             result = self._record(owner, path, read)
             recorded = True
             return result
