@@ -1,11 +1,12 @@
 """Reading photos and making their upright copies (Pillow; no Qt).
 
-Speed matters on a field laptop (a camera folder of 12-megapixel JPEGs imports at well over
-15 photos a second on two cores): a JPEG is decoded at a reduced scale (``Image.draft``: the
-decoder's scaled IDCT skips detail it would throw away) - the largest reduction that still
-covers the 1600 px copy - then scaled to it with a bilinear filter, and only the reduced
-image is turned upright per its EXIF orientation (a transposition, no resampling). The
-thumbnail is made from that upright copy. Nothing here writes to disk: callers get bytes.
+Speed matters on a field laptop (the goal: a camera folder of 12-megapixel JPEGs at 15
+photos a second or more on two cores): a JPEG is decoded at a reduced scale
+(``Image.draft``: the decoder's scaled IDCT skips detail it would throw away) - the largest
+reduction that still covers the 1600 px copy - then scaled to it with a bilinear filter, and
+only the reduced image is turned upright per its EXIF orientation (a transposition, no
+resampling). The thumbnail is made from that upright copy. Nothing here writes to disk:
+callers get bytes.
 """
 
 from __future__ import annotations
