@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.media.blobstore import BlobStore
+from fieldsupport.media.images import ImageRefused, derive
 from fieldsupport.media.reading import (
     Deriver,
     FileResult,
@@ -64,6 +65,22 @@ def write_copies(store: BlobStore, sha256: str, report: bytes, thumbnail: bytes)
         if not target.is_file():
             with store.atomic_writer(target) as out:
                 out.write(data)
+
+
+def make_copies(store: BlobStore, sha256: str) -> bool:
+    """Make the upright report-size copy and the thumbnail of a stored original that lacks
+    them: a photo taken on another device (only originals travel through sync), or a copy
+    whose name a power cut took. False when the original is not here (yet), cannot be read
+    or cannot be written beside (full disk)."""
+    original = store.original_path(sha256)
+    if not original.is_file():
+        return False
+    try:
+        derived = derive(original)
+        write_copies(store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
+    except (ImageRefused, FieldSupportError, OSError):
+        return False
+    return True
 
 
 class PhotoImporter:

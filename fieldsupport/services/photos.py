@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
+from fieldsupport.errors import NotFoundError, ValidationError
 from fieldsupport.media import annotate, reading
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import ImageRefused, derive
@@ -35,6 +35,7 @@ from fieldsupport.services.photo_imports import (
     ImportCancelled,
     ImportSummary,
     PhotoImporter,
+    make_copies,
     write_copies,
 )
 from fieldsupport.services.photo_records import (
@@ -365,15 +366,7 @@ class PhotoService:
         (only originals travel through sync: a photo taken on another device arrives without
         them). False when the original is not here (yet), cannot be read or cannot be written
         beside (full disk); the gallery then shows its "missing" marker."""
-        original = self.store.original_path(sha256)
-        if not original.is_file():
-            return False
-        try:
-            derived = derive(original)
-            write_copies(self.store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
-        except (ImageRefused, FieldSupportError, OSError):
-            return False
-        return True
+        return make_copies(self.store, sha256)
 
     # -- privacy ----------------------------------------------------------------------------
     def strip_gps_outgoing(self) -> bool:
