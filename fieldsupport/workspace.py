@@ -35,6 +35,7 @@ from fieldsupport.errors import (
     ValidationError,
     WorkspaceError,
 )
+from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.models import Setting
 from fieldsupport.store import migrate
 from fieldsupport.store.durable import fsync_dir, fsync_file
@@ -152,6 +153,9 @@ class Workspace:
         lock = WorkspaceLock(root)
         lock.acquire()
         try:
+            # temporary files of a process that died while writing (a kill mid-import):
+            # the lock is ours, so no live process is writing them
+            BlobStore(root / "blobs").sweep()
             handler = _attach_log_file(root / "logs") if log_to_folder else None
             try:
                 _bring_schema_up_to_date(root)

@@ -81,6 +81,12 @@ def no_leftover_threads() -> Iterator[None]:
         pool = QThreadPool.globalInstance()
         if not pool.waitForDone(10_000):
             pytest.fail(f"test left {pool.activeThreadCount()} Qt worker(s) running")
+    if "fieldsupport.media.reading" in sys.modules:
+        # the photo reading processes (and their pool's threads) are kept for the app's
+        # lifetime and ended when it exits (ui.app.run_app): here, as the test ends
+        from fieldsupport.media import reading
+
+        reading.shut_down()
     leftover = []
     for thread in set(threading.enumerate()) - before:
         # a Qt pool thread that ran Python threading code shows up as a dummy thread; it

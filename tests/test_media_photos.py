@@ -111,6 +111,34 @@ def test_heic_import(workspace: Workspace, case_id: str, tmp_path: Path) -> None
     assert (photo.media_type, photo.width, photo.height) == ("image/heic", 800, 600)
 
 
+def test_a_jpeg_with_a_gain_map_imports_as_a_jpeg(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    # phones write HDR gain maps (Ultra HDR) or depth maps as a second image in the JPEG;
+    # Pillow reads such a file as "MPO". The photo is its first image.
+    photo = Image.new("RGB", (4000, 3000), "teal")
+    photo.paste((250, 200, 0), (0, 0, 1000, 750))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8825] = {1: "N", 2: (50.0, 40.0, 12.0), 3: "E", 4: (17.0, 55.0, 30.0)}
+    gain_map = Image.new("RGB", (1000, 750), "grey")
+    path = tmp_path / "PXL_20260302_143000.jpg"
+    photo.save(path, "MPO", save_all=True, append_images=[gain_map], exif=exif, quality=90)
+    assert Image.open(path).format == "MPO"
+    service = PhotoService(workspace)
+    summary = service.import_photos(PhotoOwner(case_id), [path])
+    assert summary.results[0].outcome is Outcome.IMPORTED, summary.results[0].reason
+    (stored,) = service.photos_of_case(case_id)
+    assert (stored.media_type, stored.width, stored.height) == ("image/jpeg", 3000, 4000)
+    assert stored.latitude == pytest.approx(50.67, abs=0.001)
+    report = Image.open(BlobStore(workspace.blobs_dir).report_copy_path(stored.sha256))
+    assert report.size == (1200, 1600)
+    assert report.getpixel((1150, 50)) == pytest.approx((250, 200, 0), abs=12)  # upright
+    assert BlobStore(workspace.blobs_dir).original_path(stored.sha256).read_bytes() == (
+        path.read_bytes()  # the original whole, gain map and all
+    )
+
+
 def test_bad_files_are_refused_the_rest_imports(
     workspace: Workspace, case_id: str, tmp_path: Path
 ) -> None:

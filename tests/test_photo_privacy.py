@@ -73,6 +73,24 @@ def test_jpeg_loses_its_position_only() -> None:
     assert b'exif:GPSLatitude="' in stripped  # blanked in place, the XML stays well formed
 
 
+def test_a_jpeg_with_more_images_loses_every_position() -> None:
+    # a phone's HDR gain map or a stereo camera's second view (MPO): each image has its own
+    # EXIF, the position included
+    out = io.BytesIO()
+    second = Image.new("RGB", (32, 24), "grey")
+    _picture().save(out, "MPO", save_all=True, append_images=[second], exif=_exif())
+    original = out.getvalue()
+    assert original.count(b"Exif\x00\x00") == 2
+    stripped = without_gps(original)
+    _check(original, stripped, "MPO")
+    with Image.open(io.BytesIO(stripped)) as image, Image.open(io.BytesIO(original)) as before:
+        image.seek(1)
+        before.seek(1)
+        assert before.getexif().get_ifd(GPS_IFD) and not image.getexif().get_ifd(GPS_IFD)
+        assert image.getexif()[ORIENTATION] == 6
+        assert ImageChops.difference(image.convert("RGB"), before.convert("RGB")).getbbox() is None
+
+
 def test_png_loses_its_position_only() -> None:
     out = io.BytesIO()
     _picture().save(out, "PNG", exif=_exif())

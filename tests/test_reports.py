@@ -97,6 +97,32 @@ def test_draft_report_carries_the_visit(workspace: Workspace) -> None:
     assert {raw for _, raw in images} == copies
 
 
+def test_a_photo_synced_without_its_copies_is_in_the_report_upright(workspace: Workspace) -> None:
+    # only originals travel through sync: a photo taken on another device arrives without its
+    # report copy and thumbnail, and its gallery may never have been opened here
+    portrait = ORIENTATION / "Portrait_6.jpg"  # stored turned, EXIF orientation 6
+    rv = report_visit(workspace, photos=[PHOTOS[0], portrait])
+    store = BlobStore(workspace.blobs_dir)
+    shas = [
+        p["sha256"]
+        for p in data_of(ReportService(workspace).generate_draft(rv.visit_id).data_path)["photos"]
+    ]  # type: ignore[index,union-attr]
+    for sha in shas:
+        store.report_copy_path(sha).unlink()
+        store.thumbnail_path(sha).unlink()
+    draft = ReportService(workspace).generate_draft(rv.visit_id)
+    assert draft.pdf_path is not None
+    assert "is missing from this device" not in text_of(draft.pdf_path)
+    assert not any("missing" in p for p in draft.problems)
+    images = images_in(draft.pdf_path)
+    assert {raw for _, raw in images} == {store.report_copy_path(sha).read_bytes() for sha in shas}
+    from PIL import Image
+
+    with Image.open(store.report_copy_path(shas[1])) as copy:
+        assert copy.height > copy.width  # the portrait, upright
+    assert store.thumbnail_path(shas[1]).is_file()
+
+
 def test_data_document_validates_and_names_its_pdf(workspace: Workspace) -> None:
     rv = report_visit(workspace, photos=PHOTOS[:2])
     reports = ReportService(workspace)
@@ -254,7 +280,9 @@ def test_bad_input_still_gives_a_report_with_markers(workspace: Workspace) -> No
 
     with workspace.transaction() as s:
         s.get(Attachment, photos[1].id).caption = "Ü" * 5000  # type: ignore[union-attr]
-    store.report_copy_path(photos[0].sha256).unlink()  # a blob gone from disk
+    # a photo gone from this device (its original and copies: none to make a copy from)
+    store.report_copy_path(photos[0].sha256).unlink()
+    store.original_path(photos[0].sha256).unlink()
     not_an_image = store.put_bytes(b"this is not a logo", "text/plain")
     workspace.set_setting(
         "report.branding",

@@ -4,6 +4,7 @@ restore, the no-camera path, and the gallery in the case file."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +14,10 @@ from builders import make_refs, open_case
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QProgressDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
+from fieldsupport.media import reading
 from fieldsupport.models.enums import BeforeAfter
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.photos import Outcome, PhotoOwner, PhotoService
@@ -202,6 +204,37 @@ def test_drop_files_and_paste_an_image(
     QGuiApplication.clipboard().setText("no picture here")
     gallery.paste()
     assert gallery.message.text() == "The clipboard holds no image or photo file."
+
+
+def test_a_whole_folder_through_its_dialog_with_the_readers_started_meanwhile(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    reading.shut_down()  # none running: the dialog starts them
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    card = tmp_path / "card" / "DCIM"
+    (card / "100CANON").mkdir(parents=True)
+    (card / ".thumbnails").mkdir()
+    for index, source in enumerate(sorted(ORIENTATION.glob("Landscape_[1-4].jpg"))):
+        folder = card if index % 2 else card / "100CANON"
+        shutil.copy(source, folder / source.name)
+    shutil.copy(ORIENTATION / "Portrait_1.jpg", card / ".thumbnails" / "hidden.jpg")
+    (card / "notes.txt").write_text("not a photo, not picked up from a folder")
+    assert gallery.folder_button.isVisible() and gallery.folder_button.isEnabled()
+    gallery.folder_button.click()
+    dialog = gallery.file_dialog
+    assert dialog.isVisible() and dialog.fileMode() is QFileDialog.FileMode.Directory
+    if (os.cpu_count() or 1) > 1:  # the reading processes start while the dialog is open
+        qtbot.waitUntil(lambda: len(reading.reading_processes()) > 1, timeout=20_000)
+    dialog.setDirectory(str(card.parent))
+    dialog.selectFile(str(card))
+    with qtbot.waitSignal(gallery.loaded, timeout=20_000):
+        dialog.accept()
+    _settle(qtbot, gallery)
+    assert sorted(p.filename or "" for p in gallery.model.photos()) == [
+        f"Landscape_{n}.jpg" for n in range(1, 5)
+    ]
+    assert gallery.message.text() == "4 imported."
 
 
 def test_cancel_an_import_keeps_whole_photos_and_says_so(

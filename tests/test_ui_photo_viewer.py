@@ -86,6 +86,30 @@ def test_viewer_says_when_the_file_is_missing(
     qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
 
 
+def test_viewer_shows_a_synced_heic_that_came_without_copies(
+    qtbot: QtBot, service: PhotoService, case_id: str, tmp_path: Path
+) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "iphone.heic"
+    picture = Image.new("RGB", (2000, 1500), "orange")
+    picture.paste((0, 0, 255), (0, 0, 500, 375))
+    picture.save(path, format="HEIF")
+    service.import_photos(PhotoOwner(case_id), [path])
+    (photo,) = service.photos_of(PhotoOwner(case_id))
+    # as it arrives through sync: the original only (Qt itself cannot read a HEIC)
+    service.report_copy_path(photo.sha256).unlink()
+    service.thumbnail_path(photo.sha256).unlink()
+    viewer = PhotoViewer(service, [photo], 0)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    assert (viewer.image.width(), viewer.image.height()) == (1600, 1200)
+    assert viewer.image.pixelColor(40, 40).blue() > 200  # the blue corner, top left
+    assert service.report_copy_path(photo.sha256).is_file()
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
 def _drag(qtbot: QtBot, canvas: MarkCanvas, start: tuple[float, float], end: tuple[float, float]):
     rect = canvas.image_rect()
 

@@ -2,10 +2,15 @@
 
 A blob's name is the SHA-256 of its bytes (``blobs/ab/abcdef…``): the same photo imported
 twice is stored once, and a hash is all a record needs to point at it. Files are written to
-a temporary name in the same folder and renamed into place only when complete (atomic on
-every platform we support), so a crash, a full disk or a cancelled import never leaves a
-partial blob. Derived copies (thumbnail, report-size copy) live beside the originals under
-``blobs/derived/`` and can always be made again from the original.
+a temporary name in ``blobs/tmp/`` (the same file system) and renamed into place only when
+complete (atomic on every platform we support), so a crash, a full disk or a cancelled import
+never leaves a partial blob. Derived copies (thumbnail, report-size copy) live beside the
+originals under ``blobs/derived/`` and can always be made again from the original.
+
+Durability: a file's bytes are flushed to the disk (fsync) before it gets its name, and the
+folder holding the new name after, so a record committed once its file is stored never
+points at a file a power cut took away. The temporary files of a process that died are
+removed when the workspace is next opened (:meth:`BlobStore.sweep`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +71,11 @@ class BlobStore:
         return self.original_path(sha256).is_file()
 
     # -- writing ----------------------------------------------------------------------------
+    @property
+    def staging(self) -> Path:
+        """Where files are written before they are renamed into place (same file system)."""
+        return self.root / "tmp"
+
     def put_bytes(self, data: bytes, media_type: str = "application/octet-stream") -> str:
         sha256 = hashlib.sha256(data).hexdigest()
         if not self.has(sha256):
@@ -74,42 +85,50 @@ class BlobStore:
 
     def put_file(self, path: Path, media_type: str = "application/octet-stream") -> str:
         """Copy a file in while hashing it (one read), then rename it to its hash."""
+        temp = self.staging / f"import-{os.urandom(8).hex()}"
+        sha256, staged = self.stage_file(path, temp)
+        if staged:
+            try:
+                self.commit(temp, self.original_path(sha256))
+            finally:
+                temp.unlink(missing_ok=True)
+        return sha256
+
+    def stage_file(self, source: Path, temp: Path) -> tuple[str, bool]:
+        """Copy ``source`` to the new staging file ``temp`` while hashing it (the source is
+        read once): (SHA-256, staged). Staged: ``temp`` is complete and flushed to the disk,
+        for :meth:`commit`; not staged: the store has those bytes already and ``temp`` is
+        removed again (as it is when this raises)."""
         digest = hashlib.sha256()
-        staging = self.root / "tmp"
-        staging.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=staging, prefix="import-")
-        temp = Path(temp_name)
         try:
-            with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
-                while chunk := source.read(CHUNK):
+            temp.parent.mkdir(parents=True, exist_ok=True)
+            with open(source, "rb") as src, open(temp, "xb") as out:
+                while chunk := src.read(CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            target = self.original_path(sha256)
-            if target.is_file():
-                temp.unlink()
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(temp, target)
-            return sha256
+                sha256 = digest.hexdigest()
+                staged = not self.has(sha256)
+                if staged:
+                    out.flush()
+                    os.fsync(out.fileno())
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise _storage_error(exc) from exc
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        if not staged:
+            temp.unlink(missing_ok=True)
+        return sha256, staged
 
-    @contextmanager
-    def atomic_writer(self, target: Path) -> Iterator[BinaryIO]:
-        """Write ``target`` completely or not at all."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-        temp = Path(temp_name)
+    def stage_bytes(self, data: bytes, temp: Path) -> None:
+        """Write ``data`` to the new staging file ``temp``, flushed to the disk."""
         try:
-            with os.fdopen(handle, "wb") as out:
-                yield out
+            temp.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "xb") as out:
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temp, target)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise _storage_error(exc) from exc
@@ -117,13 +136,98 @@ class BlobStore:
             temp.unlink(missing_ok=True)
             raise
 
+    def commit(self, temp: Path, target: Path, *, flush: bool = True) -> bool:
+        """Give a complete, flushed staged file its name (atomic). ``flush``: the folder
+        holding the name is flushed to the disk before this returns, so a record may point
+        at it then (a derived copy can go without: a power cut can only take its name away,
+        and the copy can be made again). False when ``target`` was there already (the same
+        hash is the same bytes): ``temp`` is only removed."""
+        if target.is_file():
+            temp.unlink(missing_ok=True)
+            return False
+        try:
+            _make_folder(target.parent)
+            os.replace(temp, target)
+            if flush:
+                fsync_folder(target.parent)
+        except OSError as exc:
+            raise _storage_error(exc) from exc
+        return True
+
+    @contextmanager
+    def atomic_writer(self, target: Path) -> Iterator[BinaryIO]:
+        """Write ``target`` completely or not at all."""
+        folder = self.staging if self.root in target.parents else target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            _make_folder(target.parent)
+            os.replace(temp, target)
+            fsync_folder(target.parent)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _storage_error(exc) from exc
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def sweep(self) -> int:
+        """Remove the temporary files that writes of a process that died left behind. Only
+        while holding the workspace's single-writer lock, before anything is written (every
+        temporary file is then a dead process's); returns how many were removed."""
+        try:
+            names = os.listdir(self.staging)
+        except OSError:
+            return 0
+        removed = 0
+        for name in names:
+            if name.startswith(_TEMP_PREFIXES):
+                try:
+                    (self.staging / name).unlink()
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
+
     def leftovers(self) -> list[Path]:
         """Temporary files of interrupted writes (there should be none)."""
         return [
-            p
-            for p in self.root.rglob("*")
-            if p.is_file() and p.name.startswith((".partial-", "import-"))
+            p for p in self.root.rglob("*") if p.is_file() and p.name.startswith(_TEMP_PREFIXES)
         ]
+
+
+# staged imports and atomic writes; not "download-" files (a download resumes from them)
+_TEMP_PREFIXES = (".partial-", "import-")
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a new or renamed file's name) to the disk. Windows opens no
+    folder handles for this; NTFS journals names itself."""
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _make_folder(folder: Path) -> None:
+    """``folder`` with its missing parents, each new one flushed into its parent."""
+    if folder.is_dir():
+        return
+    _make_folder(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        return
+    fsync_folder(folder.parent)
 
 
 def _storage_error(exc: OSError) -> Exception:

@@ -118,7 +118,23 @@ def _blank_xmp(buffer: bytearray, start: int, end: int) -> None:
 
 
 def _jpeg(buffer: bytearray) -> None:
+    # A JPEG may hold more images after the first (MPO: a phone's HDR gain map or depth
+    # map, a stereo camera's second view), each with metadata segments of its own that can
+    # carry a position too. Their scans cannot contain a start-of-image marker (a 0xFF byte
+    # in coded data is always followed by 0x00 or a restart marker), so each next image is
+    # found by it.
     offset = 2
+    while True:
+        stop = _jpeg_headers(buffer, offset)
+        following = buffer.find(b"\xff\xd8\xff", stop)
+        if following < 0:
+            return
+        offset = following + 2
+
+
+def _jpeg_headers(buffer: bytearray, offset: int) -> int:
+    """Scrub one image's metadata segments, from just after its start-of-image marker;
+    returns where they end (its scan)."""
     while offset + 4 <= len(buffer):
         if buffer[offset] != 0xFF:
             break
@@ -139,6 +155,7 @@ def _jpeg(buffer: bytearray) -> None:
             elif any(buffer[body : body + len(h)] == h for h in _XMP_HEADERS):
                 _blank_xmp(buffer, body, end)
         offset = end
+    return offset
 
 
 def _png(buffer: bytearray) -> bytes:

@@ -1,9 +1,11 @@
 """Photo import: files read, stored once by SHA-256 and recorded against their owner.
 
-``PhotoImporter.run`` is a job (it takes a TaskState): each file is read once (hashed while
-it is copied into the blob store), its upright report-size copy and thumbnail are made, and
-its record is written in a transaction of its own, so a refused, vanished or cancelled file
-never affects the others and nothing is left half-written.
+``PhotoImporter.run`` is a job (it takes a TaskState). Each file is read once, in a reading
+process (media.reading): hashed while it is copied into the blob store's staging folder, its
+upright report-size copy and thumbnail made from that copy and staged too. Here the staged
+files are renamed into place - the original's name flushed to the disk before its record is
+committed - and the record is written in a transaction of its own, so a refused, vanished or
+cancelled file never affects the others and nothing is left half-written.
 """
 
 from __future__ import annotations
@@ -16,8 +18,17 @@ from sqlalchemy import select
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.media.blobstore import BlobStore
-from fieldsupport.media.images import Derived
-from fieldsupport.media.reading import Deriver, FileResult, Outcome, expand
+from fieldsupport.media.images import ImageRefused, derive
+from fieldsupport.media.reading import (
+    Deriver,
+    FileResult,
+    Outcome,
+    Staged,
+    discard,
+    expand,
+    new_token,
+    read_photo,
+)
 from fieldsupport.models import Attachment, Blob
 from fieldsupport.services.photo_records import PhotoOwner, next_position
 from fieldsupport.tasks import Cancelled, TaskState
@@ -56,6 +67,22 @@ def write_copies(store: BlobStore, sha256: str, report: bytes, thumbnail: bytes)
                 out.write(data)
 
 
+def make_copies(store: BlobStore, sha256: str) -> bool:
+    """Make the upright report-size copy and the thumbnail of a stored original that lacks
+    them: a photo taken on another device (only originals travel through sync), or a copy
+    whose name a power cut took. False when the original is not here (yet), cannot be read
+    or cannot be written beside (full disk)."""
+    original = store.original_path(sha256)
+    if not original.is_file():
+        return False
+    try:
+        derived = derive(original)
+        write_copies(store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
+    except (ImageRefused, FieldSupportError, OSError):
+        return False
+    return True
+
+
 class PhotoImporter:
     def __init__(self, workspace: Workspace, store: BlobStore) -> None:
         self.workspace = workspace
@@ -66,38 +93,63 @@ class PhotoImporter:
         files = expand(paths)
         summary = ImportSummary()
         try:
-            with Deriver(len(files)) as deriver:
-                for index, (path, derived) in enumerate(deriver.run(files, state)):
-                    state.progress(index / max(len(files), 1), path.name)
-                    summary.results.append(self._import_one(owner, path, derived))
+            with Deriver(len(files), self.store.root) as deriver:
+                for index, read in enumerate(deriver.run(files, state)):
+                    try:
+                        state.progress(index / max(len(files), 1), read.path.name)
+                    except Cancelled:
+                        if isinstance(read, Staged):  # read, not imported: nothing stays
+                            discard(self.store, read.token)
+                        raise
+                    summary.results.append(self._import_one(owner, read))
         except Cancelled:
             summary.cancelled = True
             raise ImportCancelled(summary) from None
         state.progress(1.0, "done")
         return summary
 
-    def _import_one(
-        self, owner: PhotoOwner, path: Path, derived: Derived | FileResult
-    ) -> FileResult:
-        if isinstance(derived, FileResult):
-            return derived  # refused while reading it
-        sha256: str | None = None
+    def _import_one(self, owner: PhotoOwner, read: Staged | FileResult) -> FileResult:
+        if isinstance(read, FileResult):
+            return read  # refused while reading it
+        path = read.path
         recorded = False
         try:
-            sha256 = self.store.put_file(path)
-            write_copies(self.store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
-            result = self._record(owner, path, sha256, derived)
+            if read.original is None and not self.store.has(read.sha256):
+                # stored when it was read, removed since (an earlier file with the same bytes
+                # failed after storing them): read again, here
+                discard(self.store, read.token)
+                again = read_photo(path, self.store.root, new_token())
+                if isinstance(again, FileResult):
+                    return again
+                read = again
+            for staged, target in (
+                (read.report, self.store.report_copy_path(read.sha256)),
+                (read.thumbnail, self.store.thumbnail_path(read.sha256)),
+            ):
+                if staged is not None:
+                    self.store.commit(staged, target, flush=False)
+            if read.original is not None:
+                # last, and flushed: the original's name is on the disk before its record is
+                # committed (on ext4, whose journal commits in order, so are the copies' names
+                # renamed before it)
+                self.store.commit(read.original, self.store.original_path(read.sha256))
+            result = self._record(owner, path, read)
             recorded = True
             return result
         except FileNotFoundError:
-            return FileResult(path, Outcome.REFUSED, "the file disappeared during the import")
+            return self._gone(path)
         except FieldSupportError as exc:
             return FileResult(path, Outcome.REFUSED, str(exc))
         except OSError as exc:
-            return FileResult(path, Outcome.REFUSED, f"cannot read it ({exc.strerror or exc})")
+            return FileResult(path, Outcome.REFUSED, f"cannot store it ({exc.strerror or exc})")
         finally:
-            if sha256 is not None and not recorded:
-                self._drop_unreferenced(sha256)
+            discard(self.store, read.token)
+            if not recorded:
+                self._drop_unreferenced(read.sha256)
+
+    @staticmethod
+    def _gone(path: Path) -> FileResult:
+        return FileResult(path, Outcome.REFUSED, "the file disappeared during the import")
 
     def _drop_unreferenced(self, sha256: str) -> None:
         """A blob stored for an import that then failed (full disk while writing its copies
@@ -115,8 +167,8 @@ class PhotoImporter:
         ):
             path.unlink(missing_ok=True)
 
-    def _record(self, owner: PhotoOwner, path: Path, sha256: str, derived: Derived) -> FileResult:
-        facts = derived.facts
+    def _record(self, owner: PhotoOwner, path: Path, read: Staged) -> FileResult:
+        facts, sha256 = read.facts, read.sha256
         size = self.store.original_path(sha256).stat().st_size
         with self.workspace.transaction() as session:
             if session.get(Blob, sha256) is None:

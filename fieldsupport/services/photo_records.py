@@ -30,6 +30,7 @@ from fieldsupport.models import (
 )
 from fieldsupport.models.enums import BeforeAfter
 from fieldsupport.models.media import ATTACHMENT_OWNERS
+from fieldsupport.models.sync import OutboxOp, OutboxState
 from fieldsupport.services.records import get_live
 
 
@@ -238,6 +239,24 @@ def family(session: Session, original: Attachment) -> list[Attachment]:
         )
     ).all()
     return [original, *copies]
+
+
+def deletion_unsynced(session: Session, photo_ids: Sequence[str]) -> set[str]:
+    """Which of these deleted photos' deletion has not left the device yet (its operation
+    waits in the sync outbox): those can still be restored. Once the server has a deletion
+    it is final - the server purges the tombstone when every device has seen it, after
+    which a restore could only be refused - and a deletion that came from the server was
+    another device's."""
+    if not photo_ids:
+        return set()
+    rows = session.execute(
+        select(OutboxOp.record_id, OutboxOp.payload).where(
+            OutboxOp.record_type == Attachment.__tablename__,
+            OutboxOp.record_id.in_(photo_ids),
+            OutboxOp.state == OutboxState.PENDING,
+        )
+    ).all()
+    return {record_id for record_id, payload in rows if (payload or {}).get("deleted_at")}
 
 
 def leave_pair(session: Session, original: Attachment) -> None:

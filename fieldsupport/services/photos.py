@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
-from fieldsupport.media import annotate
+from fieldsupport.errors import NotFoundError, ValidationError
+from fieldsupport.media import annotate, reading
 from fieldsupport.media.blobstore import BlobStore
 from fieldsupport.media.images import ImageRefused, derive
 from fieldsupport.media.privacy import STRIP_GPS_SETTING, without_gps
@@ -35,6 +35,7 @@ from fieldsupport.services.photo_imports import (
     ImportCancelled,
     ImportSummary,
     PhotoImporter,
+    make_copies,
     write_copies,
 )
 from fieldsupport.services.photo_records import (
@@ -43,6 +44,7 @@ from fieldsupport.services.photo_records import (
     PhotoView,
     annotated_copy,
     check_owner_editable,
+    deletion_unsynced,
     editable,
     family,
     group,
@@ -103,6 +105,13 @@ class PhotoService:
         resolved = self.resolve_owner(owner)
         return PhotoImporter(self.workspace, self.store).run(resolved, paths, state or TaskState())
 
+    def prepare_import(self) -> None:
+        """Start the photo reading processes (one per core) ahead of an import that is
+        likely soon - its file dialog is open, files are dragged over the gallery - so it
+        does not wait for them; they stay for later imports. Takes a few milliseconds: call
+        it in a worker."""
+        reading.warm_up()
+
     # -- listing ----------------------------------------------------------------------------
     def photos_of(self, owner: PhotoOwner) -> list[PhotoView]:
         """The live photos of an owner in gallery order (a case: all of its photos, those of
@@ -120,7 +129,8 @@ class PhotoService:
         return self.photos_of(PhotoOwner(case_id, visit_id))
 
     def deleted_photos(self, owner: PhotoOwner) -> list[PhotoView]:
-        """Deleted photos of an owner, most recently deleted first (they can be restored)."""
+        """Deleted photos of an owner that can still be restored (deleted here, the deletion
+        not synced yet), most recently deleted first."""
         column, value = owner.scope
         with self.workspace.transaction() as session:
             originals = session.scalars(
@@ -132,7 +142,12 @@ class PhotoService:
                 )
                 .order_by(Attachment.deleted_at.desc(), Attachment.position)
             ).all()
-            return [view_of(a, annotated_copy(session, a, deleted=True)) for a in originals]
+            unsynced = deletion_unsynced(session, [a.id for a in originals])
+            return [
+                view_of(a, annotated_copy(session, a, deleted=True))
+                for a in originals
+                if a.id in unsynced
+            ]
 
     def photo(self, photo_id: str) -> PhotoView:
         with self.workspace.transaction() as session:
@@ -236,6 +251,10 @@ class PhotoService:
             raise NotFoundError("That photo does not exist.")
         if original.deleted_at is None:
             raise ValidationError("That photo is not deleted.")
+        if original.id not in deletion_unsynced(session, [original.id]):
+            raise ValidationError(
+                "That photo's deletion has been synced; it can no longer be restored."
+            )
         check_owner_editable(session, original)
         deleted_at = original.deleted_at
         original.deleted_at = None
@@ -347,15 +366,7 @@ class PhotoService:
         (only originals travel through sync: a photo taken on another device arrives without
         them). False when the original is not here (yet), cannot be read or cannot be written
         beside (full disk); the gallery then shows its "missing" marker."""
-        original = self.store.original_path(sha256)
-        if not original.is_file():
-            return False
-        try:
-            derived = derive(original)
-            write_copies(self.store, sha256, derived.report_jpeg, derived.thumbnail_jpeg)
-        except (ImageRefused, FieldSupportError, OSError):
-            return False
-        return True
+        return make_copies(self.store, sha256)
 
     # -- privacy ----------------------------------------------------------------------------
     def strip_gps_outgoing(self) -> bool:

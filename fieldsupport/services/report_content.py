@@ -43,6 +43,7 @@ from fieldsupport.reports.content import (
     TrainingBlock,
 )
 from fieldsupport.services.applications import application_view
+from fieldsupport.services.photo_imports import make_copies
 from fieldsupport.services.training import training_view
 
 BRANDING_SETTING = "report.branding"
@@ -170,6 +171,10 @@ def _photos(
         if a.id in replaced:
             continue
         path = store.report_copy_path(a.sha256)
+        if not path.is_file():
+            # a photo synced from another device comes without its copies (the gallery makes
+            # them when it shows the photo): its original is here, so is the photo
+            make_copies(store, a.sha256)
         items.append(
             PhotoItem(
                 attachment_id=a.id,

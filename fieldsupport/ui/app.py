@@ -137,6 +137,9 @@ def run_app(workspace_path: str | None, *, embedded_server: bool = False) -> int
         if window is not None:
             window.sync.stop_embedded()
         workspace.close()
+        from fieldsupport.media import reading
+
+        reading.shut_down()  # the photo reading processes kept for imports
 
 
 def _start_embedded(window: Any) -> None:

@@ -105,6 +105,7 @@ class PhotoGallery(QWidget):
         )
         self.view.empty_text = self.empty_text
         self.view.dropped.connect(self.import_dropped)
+        self.view.drag_entered.connect(self.prepare_import)
         self.view.doubleClicked.connect(lambda _index: self.open_viewer())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
 
@@ -114,6 +115,11 @@ class PhotoGallery(QWidget):
         self.filter.currentIndexChanged.connect(self._filter_changed)
         self.add_button = touch_button(self.tr("Add photos…"), self)
         self.add_button.clicked.connect(self.choose_files)
+        self.folder_button = touch_button(self.tr("Add a folder…"), self)
+        self.folder_button.setToolTip(
+            self.tr("Every photo in a folder and its subfolders (a camera card, a phone)")
+        )
+        self.folder_button.clicked.connect(self.choose_folder)
         self.camera_button = touch_button(self.tr("Camera…"), self)
         self.camera_button.clicked.connect(self.open_camera)
         self.camera_button.hide()  # until a camera is found (checked when first shown)
@@ -167,6 +173,7 @@ class PhotoGallery(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.add_button)
+        top.addWidget(self.folder_button)
         top.addWidget(self.camera_button)
         top.addWidget(self.camera_note)
         top.addWidget(self.deleted_button)
@@ -204,6 +211,7 @@ class PhotoGallery(QWidget):
         self.view.make_strip()
         for widget in (
             self.filter,
+            self.folder_button,
             self.earlier_button,
             self.later_button,
             self.pair_button,
@@ -283,6 +291,7 @@ class PhotoGallery(QWidget):
         self.read_only = read_only
         for widget in (
             self.add_button,
+            self.folder_button,
             self.annotate_button,
             self.before_button,
             self.after_button,
@@ -304,7 +313,13 @@ class PhotoGallery(QWidget):
             self.check_camera()
 
     def _hidden_in_strip(self, widget: QWidget) -> bool:
-        grid_only = (self.earlier_button, self.later_button, self.pair_button, self.unmark_button)
+        grid_only = (
+            self.folder_button,
+            self.earlier_button,
+            self.later_button,
+            self.pair_button,
+            self.unmark_button,
+        )
         return self.compact and widget in grid_only
 
     def _set_usable(self, usable: bool, empty_text: str) -> None:
@@ -314,6 +329,7 @@ class PhotoGallery(QWidget):
         self.view.setAcceptDrops(usable and not self.read_only)
         self.view.viewport().setAcceptDrops(usable and not self.read_only)
         self.add_button.setEnabled(usable)
+        self.folder_button.setEnabled(usable)
         self.camera_button.setEnabled(usable)
         self.view.viewport().update()
 
@@ -506,6 +522,27 @@ class PhotoGallery(QWidget):
         dialog.filesSelected.connect(lambda files: self.import_files([Path(f) for f in files]))
         dialog.open()
         self.file_dialog = dialog
+        self.prepare_import()
+
+    @Slot()
+    def choose_folder(self) -> None:
+        """A whole folder (with its subfolders): a camera card or a phone's DCIM folder."""
+        dialog = QFileDialog(self, self.tr("Add the photos of a folder"))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda folder: self.import_files([Path(folder)]))
+        dialog.open()
+        self.file_dialog = dialog
+        self.prepare_import()
+
+    @Slot()
+    def prepare_import(self) -> None:
+        """Photos are likely to come (a file dialog is open, files are dragged over): the
+        processes that read them are started meanwhile, in a worker."""
+        if self.owner is None or self.read_only:
+            return
+        service = self.service
+        self.jobs.run(lambda _task: service.prepare_import(), None, lambda _error: None)
 
     def import_dropped(self, paths: list[Path], image: QImage | None) -> None:
         self.import_files(paths, image)

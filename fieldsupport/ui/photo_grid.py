@@ -19,6 +19,8 @@ class PhotoGridView(QListView):
     """Icon grid that takes dropped files and images, and says what to do when empty."""
 
     dropped = Signal(list, object)  # paths, QImage or None
+    #: something that can be imported is being dragged over the view
+    drag_entered = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,7 @@ class PhotoGridView(QListView):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if can_import(event.mimeData()):
             event.acceptProposedAction()
+            self.drag_entered.emit()
         else:
             event.ignore()
 

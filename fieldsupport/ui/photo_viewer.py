@@ -34,13 +34,16 @@ def read_upright(path: str) -> QImage:
 
 
 def upright_job(service: PhotoService, sha256: str) -> Callable[[object], QImage]:
-    """A worker job reading a photo upright: its report-size copy, else its original (a null
-    image when neither is on this device)."""
+    """A worker job reading a photo upright: its report-size copy - made first from the
+    original when it lacks one (a photo synced from another device; Qt cannot read a HEIC
+    original itself) - else its original (a null image when neither is on this device)."""
     report = str(service.report_copy_path(sha256))
     original = str(service.store.original_path(sha256))
 
     def load(_task: object) -> QImage:
         image = read_upright(report)
+        if image.isNull() and service.make_copies(sha256):
+            image = read_upright(report)
         return image if not image.isNull() else read_upright(original)
 
     return load
