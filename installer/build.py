@@ -27,7 +27,10 @@ DIST = BUILD / "dist" / "fieldsupport"
 # PYTHON_EXCLUDES), left out of its notices with what only they need: keyring's
 # secretstorage and its cryptography (Linux; the bundle's keyring backend is
 # fieldsupport/sync/secret_service.py).
-NOT_BUNDLED = ("secretstorage",)
+# distributions the bundle leaves out (their notices too): keyring's secretstorage (the
+# bundle's keyring backend is sync/secret_service.py) and, on Linux, zstandard (the system's
+# libzstd serves: fieldsupport/compression.py)
+NOT_BUNDLED = ("secretstorage", *(("zstandard",) if sys.platform.startswith("linux") else ()))
 
 
 def _commit() -> str:

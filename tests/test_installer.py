@@ -54,6 +54,7 @@ def test_self_test_command_passes() -> None:
         "ok    text services",
         "ok    camera support",
         "ok    embedded server",
+        "ok    first sync",
     ]
     assert lines[-1] == "all checks passed"
 

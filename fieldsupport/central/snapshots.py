@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fieldsupport import compression
 from fieldsupport.central.accounts import Principal
 from fieldsupport.errors import NotFoundError, WorkspaceLockedError
 from fieldsupport.reports.export_files import HashingWriter
@@ -222,8 +223,6 @@ class Snapshots:
         return shadow, self._client(shadow, scope, task)
 
     def _publish(self, shadow: Any, folder: Path, cursor: int, task: TaskState) -> dict[str, Any]:
-        import zstandard
-
         work = folder / f".publishing-{uuid.uuid4().hex}"
         work.mkdir()
         try:
@@ -246,12 +245,9 @@ class Snapshots:
                 source.close()
             task.check()
             packed = work / "snapshot.zst"
-            compressor = zstandard.ZstdCompressor(
-                level=COMPRESSION_LEVEL, threads=-1, write_checksum=True
-            )
             with open(copy, "rb") as raw, open(packed, "wb") as out:
                 writer = HashingWriter(out)
-                compressor.copy_stream(raw, writer)
+                compression.compress_stream(raw, writer.write, COMPRESSION_LEVEL)
                 out.flush()
                 os.fsync(out.fileno())
             sha = writer.digest.hexdigest()

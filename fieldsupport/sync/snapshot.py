@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fieldsupport import compression
 from fieldsupport.errors import StorageFullError, WorkspaceError
 from fieldsupport.store import migrate
 from fieldsupport.sync import snapshot_db
@@ -274,9 +275,6 @@ class _Unpacker:
     both let other threads run (measured: the download and unpacking in 60% of the time)."""
 
     def __init__(self, offer: Offer, target: Path) -> None:
-        import zstandard
-
-        self._zstd = zstandard
         self.offer = offer
         self.out = open(target, "wb")  # noqa: SIM115 - closed by close()
         self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_QUEUE)
@@ -289,7 +287,10 @@ class _Unpacker:
         self.digest = hashlib.sha256()
         self.packed = 0
         self.unpacked = 0
-        self._decompress = self._zstd.ZstdDecompressor().decompressobj()
+        try:
+            self._decompress = compression.decompressor()
+        except compression.CompressionError as exc:
+            raise SnapshotDamaged(str(exc)) from exc
         self.out.seek(0)
         self.out.truncate()
 
@@ -298,7 +299,7 @@ class _Unpacker:
         self.packed += len(piece)
         try:
             data = self._decompress.decompress(piece)
-        except self._zstd.ZstdError as exc:
+        except compression.CompressionError as exc:
             raise SnapshotDamaged(f"the file does not unpack ({exc})") from exc
         self.unpacked += len(data)
         if self.unpacked > self.offer.raw_size:

@@ -335,6 +335,46 @@ def _check_embedded_server(root: Path) -> str:
     return f"served /v1/meta on {server.url}"
 
 
+def _check_first_sync(root: Path) -> str:
+    """A new workspace's first sync from the embedded server's snapshot of the demo data:
+    the snapshot made (zstd), downloaded, unpacked, checked and put in place, as a second
+    laptop of a real server gets it."""
+    import os
+
+    from fieldsupport import compression
+    from fieldsupport.central.accounts import Principal
+    from fieldsupport.central.seeding import seed_from_workspace
+    from fieldsupport.central.server import BackgroundServer, open_service
+    from fieldsupport.sync.session import connect, run_sync
+    from fieldsupport.workspace import Workspace
+
+    # the test device's token goes to a file in the temporary folder, never to the user's
+    # keyring (which might ask to be unlocked)
+    saved = {key: os.environ.get(key) for key in ("PYTHON_KEYRING_BACKEND", "XDG_CONFIG_HOME")}
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")
+    folder = root / "snapshot-central"
+    service = open_service(f"sqlite:///{folder / 'central.db'}", folder / "blobs")
+    try:
+        service.accounts.add_user("self-test", "self-test-password", "admin")
+        with Workspace.open(root / "workspace", read_only=True) as demo:
+            records = seed_from_workspace(service, demo)
+        service.snapshots.refresh(Principal(0, "snapshot", "admin", None, ""))
+        with BackgroundServer(service) as server, Workspace.open(root / "laptop") as laptop:
+            connect(laptop, server.url, "self-test", "self-test-password")
+            report = run_sync(laptop)
+    finally:
+        service.engine.dispose()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if report.from_snapshot != records:
+        raise RuntimeError(f"{report.from_snapshot} of {records} records came in the snapshot")
+    return f"{records} records from the snapshot (zstd through {compression.backend()})"
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("resources", _check_resources),
     ("workspace", _check_workspace),
@@ -346,6 +386,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("text services", _check_text_services),
     ("camera support", _check_camera),
     ("embedded server", _check_embedded_server),
+    ("first sync", _check_first_sync),
 ]
 
 
