@@ -242,7 +242,7 @@ def test_blob_statuses_in_one_request_and_photos_in_one_piece(
         content=piece[:1000],
     )
     reply = httpx.post(
-        f"{url}/v1/blobs/status",
+        f"{url}/v1/blob-statuses",
         headers=_auth(token),
         json={"sha256": [whole_sha, piece_sha, unknown]},
     )
@@ -257,9 +257,9 @@ def test_blob_statuses_in_one_request_and_photos_in_one_piece(
         unknown: None,
     }
     for bad in ({"sha256": ["not-a-sha"]}, {"sha256": [unknown] * 1001}, {"sha": []}):
-        refused = httpx.post(f"{url}/v1/blobs/status", headers=_auth(token), json=bad)
+        refused = httpx.post(f"{url}/v1/blob-statuses", headers=_auth(token), json=bad)
         assert refused.status_code == 422
-    anonymous = httpx.post(f"{url}/v1/blobs/status", headers=HEADERS, json={"sha256": []})
+    anonymous = httpx.post(f"{url}/v1/blob-statuses", headers=HEADERS, json={"sha256": []})
     assert anonymous.status_code == 401
 
 

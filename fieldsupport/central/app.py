@@ -262,7 +262,7 @@ def create_app(service: CentralService) -> FastAPI:
     def checkpoint(caller: Caller) -> dict[str, Any]:
         return service.checkpoint(caller)
 
-    @app.post("/v1/blobs/status")
+    @app.post("/v1/blob-statuses")
     def blob_statuses(body: BlobStatusRequest, caller: Caller) -> dict[str, Any]:
         return {"blobs": service.blobs.statuses(body.sha256)}
 

@@ -56,6 +56,7 @@ EXTRA_STATUSES: tuple[tuple[str, frozenset[int]], ...] = (
     ("/v1/devices", frozenset({401})),
     ("/v1/push", frozenset({413})),
     ("/v1/blobs/", frozenset({404, 409, 413})),
+    ("/v1/blob-statuses", frozenset({413})),
     ("/v1/snapshot", frozenset({404})),
     ("/v1/backoffice/", frozenset({403, 404, 409})),
 )

@@ -68,13 +68,15 @@ class BlobTransfer:
 
     def _held(self, shas: list[str]) -> dict[str, Any] | None:
         """What the server holds of these blobs, asked in one request (``None``: a server
-        without ``/v1/blobs/status``; each blob is then asked for on its own)."""
+        without ``/v1/blob-statuses``; each blob is then asked for on its own)."""
         if not shas:
             return {}
         held: dict[str, Any] = {}
         for start in range(0, len(shas), STATUS_BATCH):
             reply = self.transport.request(
-                "POST", "/v1/blobs/status", json_body={"sha256": shas[start : start + STATUS_BATCH]}
+                "POST",
+                "/v1/blob-statuses",
+                json_body={"sha256": shas[start : start + STATUS_BATCH]},
             )
             if reply.status in (404, 405):
                 return None

@@ -56,7 +56,7 @@ def serve(service: CentralService, token: str, call: dict[str, Any]) -> Reply:
             data = service.snapshots.content_path(principal, path.split("/")[3]).read_bytes()
             start = _range_start(call.get("headers") or {})
             return Reply(206 if start else 200, data[start:])
-        if method == "POST" and path == "/v1/blobs/status":
+        if method == "POST" and path == "/v1/blob-statuses":
             shas = json.loads(call["content"])["sha256"]
             return Reply(200, json.dumps({"blobs": service.blobs.statuses(shas)}).encode())
         if path.startswith("/v1/blobs/"):
