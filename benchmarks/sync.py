@@ -45,6 +45,7 @@ Add = Callable[[str, float, str], None]
 ACCOUNT = "bench-admin"
 PASSWORD = "benchmark-password"
 CHANGES = 1_000
+PUSH_ROUNDS = 3  # the median: one round is at the mercy of the machine's other work
 PHOTOS = 100
 PHOTO_BYTES = 3 * 1024 * 1024
 
@@ -214,7 +215,10 @@ def _seeded_server(add: Add, demo: Path, server_dir: Path, cache: Path | None) -
         prepare_snapshot(add, cache)
     shutil.copyfile(cache / "central.db", server_dir / "central.db")
     if (cache / "blobs").exists():
-        shutil.copytree(cache / "blobs", server_dir / "blobs")
+        # the snapshot's shadow workspace only serves refreshes, which the benchmark makes none
+        shutil.copytree(
+            cache / "blobs", server_dir / "blobs", ignore=shutil.ignore_patterns("shadow")
+        )
     return int(count_file.read_text())
 
 
@@ -222,6 +226,9 @@ def _bench(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
     server_dir = work / "central"
     server_dir.mkdir(parents=True)
     records = _seeded_server(add, demo, server_dir, cache)
+    # the copies on the disk before anything is timed, as on a server that has been running
+    # (their write-back would otherwise compete with the figures)
+    os.sync()
     server = CentralProcess(server_dir)
     try:
         with Workspace.open(work / "laptop") as laptop:
@@ -247,14 +254,18 @@ def _bench(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
             idle = [_timed_sync(laptop)[0] for _ in range(5)]
             add("sync_nothing_to_do", statistics.median(idle) * 1000, "ms")
 
-            with laptop.transaction() as session:
-                cases = session.scalars(select(Case).order_by(Case.id).limit(CHANGES)).all()
-                for case in cases:
-                    case.title = f"{case.title} (checked)"
-            seconds, report = _timed_sync(laptop)
-            if report.pushed != CHANGES:  # type: ignore[attr-defined]
-                raise SystemExit(f"pushed {report.pushed} changes, not {CHANGES}")  # type: ignore[attr-defined]
-            add("sync_push_1000_changes", seconds, "s")
+            pushes = []
+            for round_ in range(PUSH_ROUNDS):
+                with laptop.transaction() as session:
+                    cases = session.scalars(select(Case).order_by(Case.id).limit(CHANGES)).all()
+                    for case in cases:
+                        case.title = f"{case.title} (checked {round_})"
+                seconds, report = _timed_sync(laptop)
+                if report.pushed != CHANGES:  # type: ignore[attr-defined]
+                    raise SystemExit(f"pushed {report.pushed} changes, not {CHANGES}")  # type: ignore[attr-defined]
+                pushes.append(seconds)
+            add("sync_push_1000_changes", statistics.median(pushes), "s")
+            add("sync_push_1000_changes_first", pushes[0], "s")
 
             photos = _jpeg_variants(work / "camera", PHOTOS)
             total = sum(p.stat().st_size for p in photos)
