@@ -176,7 +176,7 @@ class CentralService:
             reason = f"operations {last_seq + 1}..{op['seq'] - 1} have not arrived yet"
             return {**head, "status": "retry", "reason": reason}, True
         try:
-            with conn.begin_nested():
+            with _savepoint(conn):
                 outcome = self._apply(conn, seqs, principal, op, batch)
         except Retry as exc:
             return {**head, "status": "retry", "reason": str(exc)}, True
@@ -625,6 +625,21 @@ class CentralService:
             select(t.counters.c.value).where(t.counters.c.name == name)
         ).scalar_one_or_none()
         return None if value is None else int(value)
+
+
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """One operation's writes, undone if it is refused. Plain SQL savepoints inside the push's
+    transaction: SQLAlchemy's nested-transaction bookkeeping cost three times as much (a
+    third of a push of 500 operations)."""
+    conn.exec_driver_sql("SAVEPOINT push_op")
+    try:
+        yield
+    except BaseException:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT push_op")
+        conn.exec_driver_sql("RELEASE SAVEPOINT push_op")
+        raise
+    conn.exec_driver_sql("RELEASE SAVEPOINT push_op")
 
 
 # one record's change, prepared once (a push of 2,000 operations runs it 2,000 times)

@@ -53,7 +53,7 @@ from fieldsupport.workspace import Workspace
 # local_checkpoint lives in sync.checkpoint; tests and tools import it from here too
 __all__ = ["CURSOR_KEY", "SyncClient", "SyncReport", "local_checkpoint"]
 
-PUSH_BATCH = 500
+PUSH_BATCH = 1_000  # operations in one push (the server takes up to 2,000)
 PULL_PAGE = 20_000
 MAX_CHECKPOINT_ROUNDS = 3
 FIRST_LOAD_CACHE_MB = 256  # holds the primary-key indexes of 100,000 cases' records
