@@ -4,6 +4,7 @@ starting on one database at once (SQLite, and PostgreSQL when reachable)."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -113,3 +114,104 @@ def test_several_servers_starting_at_once_prepare_one_schema(backend: str, tmp_p
             engine.dispose()
     finally:
         drop_service(first, schema)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_record_totals_follow_every_write_and_an_old_database_gets_them(
+    backend: str, tmp_path: Path
+) -> None:
+    """The checkpoint of a caller who sees everything reads the totals the triggers keep:
+    they follow creations, changes, deletions (tombstones), purges and seeding, and a
+    database from before them is counted when it is brought up to date."""
+    from fieldsupport.central import totals
+    from fieldsupport.central.accounts import Principal
+    from fieldsupport.sync import wire
+
+    service, schema = make_service(backend, tmp_path)
+    everything = Principal(0, "office", "admin", None, "")
+    sequence = itertools.count(1)
+    try:
+
+        def counted() -> dict[str, dict[str, int]]:
+            r = t.records.c
+            with service.engine.connect() as conn:
+                rows = conn.execute(
+                    select(r.record_type, func.count(), func.sum(r.row_hash))
+                    .where(r.deleted.is_(False))
+                    .group_by(r.record_type)
+                ).all()
+            return {name: {"count": int(n), "hash": int(h)} for name, n, h in rows}
+
+        def write(record_id: str, version: int, deleted: bool, creating: bool) -> None:
+            values = {
+                "version": version,
+                "change_seq": next(sequence),
+                "deleted": deleted,
+                "row_hash": wire.row_hash(record_id, version),
+                "data": "{}",
+                "field_versions": "{}",
+            }
+            with service.engine.begin() as conn:
+                if creating:
+                    keys = {
+                        "record_type": "customers",
+                        "id": record_id,
+                        "subject_type": "customers",
+                    }
+                    conn.execute(insert(t.records).values(**keys, **values))
+                else:
+                    conn.execute(
+                        update(t.records).where(t.records.c.id == record_id).values(**values)
+                    )
+
+        ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(4)]
+        for record_id in ids:
+            write(record_id, 1, False, creating=True)
+        assert service.checkpoint(everything)["types"] == counted() != {}
+        # enough records that the sum of their 40-bit hashes passes 2**53, where a float
+        # (SQLite's NUMERIC as SQLAlchemy reads it) would round it
+        many = [
+            {
+                "record_type": "contacts",
+                "id": f"00000000-0000-4000-9000-{n:012d}",
+                "version": 1,
+                "change_seq": next(sequence),
+                "deleted": False,
+                "subject_type": "contacts",
+                # hashes near 2**40 and an odd sum: no float holds it exactly
+                "row_hash": 2**40 - 1 if n else 1,
+                "data": "{}",
+                "field_versions": "{}",
+            }
+            for n in range(10_001)
+        ]
+        with service.engine.begin() as conn:
+            conn.execute(insert(t.records), many)
+        assert counted()["contacts"]["hash"] == 10_000 * (2**40 - 1) + 1 > 2**53
+        assert service.checkpoint(everything)["types"] == counted()
+        write(ids[0], 2, False, creating=False)  # a change: another version, another hash
+        write(ids[1], 2, True, creating=False)  # deleted: a tombstone counts no more
+        assert service.checkpoint(everything)["types"] == counted()
+        assert counted()["customers"]["count"] == 3
+        with service.engine.begin() as conn:  # purged tombstones, a live record removed
+            conn.execute(delete(t.records).where(t.records.c.id.in_(ids[1:3])))
+        assert service.checkpoint(everything)["types"] == counted()
+        write(ids[1], 3, False, creating=True)  # the same id made again
+        assert service.checkpoint(everything)["types"] == counted()
+
+        # a database from before the totals: no table, no triggers, stamped 3
+        with service.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP TRIGGER records_totals ON records")
+            else:
+                for name in ("insert", "update", "delete"):
+                    conn.exec_driver_sql(f"DROP TRIGGER records_totals_{name}")
+            t.record_totals.drop(conn)
+            conn.execute(update(t.counters).where(t.counters.c.name == VERSION_KEY).values(value=3))
+        assert prepare_schema(service.engine) == SCHEMA_VERSION
+        with service.engine.connect() as conn:
+            assert totals.read(conn) == counted()
+        write(ids[3], 2, True, creating=False)  # and the triggers work again
+        assert service.checkpoint(everything)["types"] == counted()
+    finally:
+        drop_service(service, schema)

@@ -21,11 +21,12 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from fieldsupport.central import storage as t
+from fieldsupport.central import totals
 from fieldsupport.errors import FieldSupportError
 
 # 1: the schema before versions were stamped; 2: report summaries for the back-office inbox;
-# 3: the covering index of the sync checkpoint
-SCHEMA_VERSION = 3
+# 3: the covering index of the sync checkpoint; 4: record totals kept by triggers
+SCHEMA_VERSION = 4
 VERSION_KEY = "schema_version"
 # any 64-bit number no other application on the database uses for its advisory locks
 _PG_LOCK = 0x46534345_4E545241  # "FSCENTRA"
@@ -35,6 +36,7 @@ _SQLITE_ATTEMPTS = 40  # about 40 s of waiting in all
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     1: lambda _conn: None,  # report_summaries is a new table: create_all made it
     2: lambda conn: _create_index(conn, "ix_records_checkpoint"),
+    3: totals.install,  # the table is new (create_all made it): triggers, then the count
 }
 
 
@@ -82,6 +84,8 @@ def _prepare(engine: Engine) -> int:
         ).first():
             conn.execute(insert(t.counters).values(name="change", value=0))
         version = SCHEMA_VERSION if fresh else (found or 1)
+        if fresh:
+            totals.install(conn)  # what create_all cannot make
         while version < SCHEMA_VERSION:
             UPGRADES[version](conn)
             version += 1

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -104,6 +105,19 @@ records = Table(
         "scope_case",
         "subject_type",
     ),
+)
+
+# Live records per type, count and hash sum, kept by triggers on ``records`` (central.totals):
+# the checkpoint of a caller who sees everything reads these instead of every record.
+record_totals = Table(
+    "record_totals",
+    metadata,
+    Column("record_type", String(64), primary_key=True),
+    Column("live_count", BigInteger, nullable=False),
+    # a sum of 40-bit values: more than 64 bits from 8 million records of a type on, so
+    # NUMERIC on PostgreSQL; SQLite's integers are 64 bits (as its sum() is), and SQLAlchemy
+    # would read a NUMERIC there through a float, which rounds these sums
+    Column("hash_sum", Numeric(40, 0).with_variant(BigInteger(), "sqlite"), nullable=False),
 )
 
 # Who may see a case: kept in step with every case record (assignee) and its creator.

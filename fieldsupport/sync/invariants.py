@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldsupport.central import storage as t
 from fieldsupport.sync import wire
@@ -39,7 +39,28 @@ def check_world(world: World) -> dict[str, list[str]]:
         _check_device_blobs(device, problems)
     _check_edits(world, problems)
     _check_server_blobs(world, problems)
+    _check_server_totals(world, problems)
     return {name: found for name, found in problems.items() if found}
+
+
+def _check_server_totals(world: World, problems: dict[str, list[str]]) -> None:
+    """The totals the server's triggers keep (the checkpoint of the back office) are the
+    figures of its records."""
+    from fieldsupport.central import totals
+
+    with world.service.engine.connect() as conn:
+        kept = totals.read(conn)
+        r = t.records.c
+        counted = {
+            name: {"count": int(n), "hash": int(h)}
+            for name, n, h in conn.execute(
+                select(r.record_type, func.count(), func.sum(r.row_hash))
+                .where(r.deleted.is_(False))
+                .group_by(r.record_type)
+            )
+        }
+    if kept != counted:
+        problems["converged"].append(f"server totals {kept} differ from its records {counted}")
 
 
 def _server_ops(world: World) -> dict[str, dict[str, str]]:
