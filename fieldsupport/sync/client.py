@@ -54,7 +54,10 @@ from fieldsupport.workspace import Workspace
 __all__ = ["CURSOR_KEY", "SyncClient", "SyncReport", "local_checkpoint"]
 
 PUSH_BATCH = 1_000  # operations in one push (the server takes up to 2,000)
-PULL_PAGE = 20_000
+# records per pull page: one page is parsed in one json.loads call, which holds the GIL (and
+# so the app's GUI thread) throughout: 20,000 records were a 100-140 ms stall, 2,500 are
+# 30-40 ms (benchmarks/sync_gui.py); the snapshot carries the big first loads
+PULL_PAGE = 2_500
 MAX_CHECKPOINT_ROUNDS = 3
 FIRST_LOAD_CACHE_MB = 256  # holds the primary-key indexes of 100,000 cases' records
 
