@@ -259,6 +259,9 @@ def test_non_overlapping_scopes_are_fine() -> None:
             ScopeSpec("q", "A-150", "A-160"),  # another product
             ScopeSpec("p", lot_number="L-1"),
             ScopeSpec("r"),  # every unit of a third product
+            # bare numbers are a serial family of their own (as when matching assets)
+            ScopeSpec("s", "100", "200"),
+            ScopeSpec("s", "PH-100", "PH-200"),
         ]
     )
 

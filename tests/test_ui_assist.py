@@ -16,11 +16,16 @@ from fieldsupport.models.enums import ApplicationOutcome, AssessmentResult
 from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.cases import CaseService
 from fieldsupport.services.catalog import CatalogService
+from fieldsupport.services.claims import ClaimService
+from fieldsupport.services.recalls import RecallService
 from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, SolutionService, StepSpec
 from fieldsupport.services.training import TrainingService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.case_file import CaseFileView
+from fieldsupport.ui.claims_tab import ClaimsTab
 from fieldsupport.ui.main_window import NAV_RECALLS, MainWindow
+from fieldsupport.ui.recalls_page import CampaignDialog
+from fieldsupport.ui.training_tab import TrainingTab
 from fieldsupport.workspace import Workspace
 
 
@@ -351,3 +356,147 @@ def test_recall_campaign_page(
     ]
     assert done == [f"replaced {today.addDays(-2).toString('yyyy-MM-dd')} 12:00"]
     qtbot.waitUntil(lambda: not page.jobs.busy, timeout=10_000)
+
+
+def test_the_engineer_reads_an_assigned_solution_and_its_safety_notes(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    solutions = SolutionService(workspace)
+    draft = solutions.create(
+        SolutionDraft(
+            title="Dosing SP-CAL-7",
+            materials="SP-CAL-7, 25 kg",
+            safety_notes="Caustic: goggles & gloves.",
+            steps=[StepSpec("Flush line", "Open valve V3 for 2 minutes.")],
+            parameters=[ParameterSpec("Dosing rate", "ml/min", 12, 10, 14)],
+        )
+    )
+    solutions.move(draft.id, "in_review")
+    solutions.move(draft.id, "released")
+    case_id = open_case(CaseService(workspace), refs)
+    solutions.assign_to_case(case_id, draft.id)
+    view = _open(qtbot, window, case_id)
+    tab = view.solutions_tab
+    # in the hotel, before the visit: the whole version, read-only
+    assert tab.view_button.isEnabled() and not tab.apply_button.isEnabled()
+    reader = tab.view_selected()
+    assert reader is not None and reader.read_only and not reader.save_button.isEnabled()
+    assert reader.safety.text() == "Caustic: goggles & gloves."
+    assert reader.materials.text() == "SP-CAL-7, 25 kg"
+    assert reader.steps.item(0, 1).text() == "Open valve V3 for 2 minutes."
+    reader.close()
+    # on site: the safety notes and materials head the record being filled in
+    visits = VisitService(workspace)
+    visits.arrive(visits.plan_visit(case_id).id)
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        view.refresh()
+    dialog = tab.apply_selected()
+    assert dialog is not None
+    heading = dialog.heading.text()
+    assert "Caustic: goggles &amp; gloves." in heading and "SP-CAL-7, 25 kg" in heading
+    dialog.close()
+    # the advisor's review comes back with the record
+    apps = ApplicationService(workspace)
+    record = dialog.record
+    apps.record_value(record.id, record.parameters[0].parameter_id, 12)
+    apps.record_step(record.id, record.steps[0].step_id, "done")
+    apps.complete(record.id, "successful")
+    apps.review(record.id, "Good; keep the rate at 12.")
+    with qtbot.waitSignal(view.case_loaded, timeout=10_000):
+        view.refresh()
+    again = tab._show_dialog(record.id)
+    assert "Reviewed" in again.heading.text()
+    assert "Good; keep the rate at 12." in again.heading.text()
+    again.close()
+
+
+def test_claim_items_fit_a_laptops_case_file(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    tab = ClaimsTab(ClaimService(workspace))
+    qtbot.addWidget(tab)
+    tab.show_case(open_case(CaseService(workspace), refs, assist_type="A2"))
+    tab.resize(600, 560)  # the case file beside the case list on a 1366 x 768 screen
+    tab.show()
+    qtbot.waitExposed(tab)
+    header = tab.items.horizontalHeader()
+    # every column in view, none scrolled away, the item's name not squeezed to nothing
+    assert tab.items.horizontalScrollBar().maximum() == 0
+    assert header.sectionSize(0) >= 50
+    last = tab.items.columnCount() - 1
+    assert header.sectionPosition(last) + header.sectionSize(last) <= header.viewport().width()
+
+
+def test_attendance_list_fits_a_laptops_case_file(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    case_id = open_case(CaseService(workspace), refs)
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    session = training.create_session(
+        topic="Safety",
+        started_at=QDate.currentDate().startOfDay().toPython().astimezone(),
+        duration_minutes=60,
+        case_id=case_id,
+    )
+    training.add_attendee(session.id, "Jan Nowak", role="Shift lead", company="Odra S.A.")
+    tab = TrainingTab(training, CatalogService(workspace))
+    qtbot.addWidget(tab)
+    tab.resize(600, 600)
+    tab.show_case(case_id, refs["customer"])
+    tab.show()
+    qtbot.waitExposed(tab)
+    assert tab.attendees.rowCount() == 1
+    # the sign-off and the assessment are in view, not scrolled off to the right
+    assert tab.attendees.horizontalScrollBar().maximum() == 0
+    box = tab.attendees.cellWidget(0, 4)
+    assert tab.attendees.columnWidth(4) >= box.sizeHint().width()
+
+
+def test_a_scope_row_added_by_mistake_can_be_removed(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    products = CatalogService(workspace).products()
+    dialog = CampaignDialog(RecallService(workspace), products)
+    qtbot.addWidget(dialog)
+    dialog.code.setText("RC-9")
+    dialog.title.setText("Diaphragm fatigue")
+    dialog.scopes.item(0, 1).setText("DX-0001")
+    dialog.add_scope.click()  # by mistake: empty, it would cover every unit of the product
+    assert dialog.scopes.rowCount() == 2
+    dialog.remove_scope.click()  # the row just added goes
+    assert dialog.scopes.rowCount() == 1
+    assert dialog.scopes.item(0, 1).text() == "DX-0001"
+    dialog.remove_scope.click()
+    assert dialog.scopes.rowCount() == 0 and not dialog.remove_scope.isEnabled()
+    dialog.save()
+    assert "at least one affected product" in dialog.message.text()
+    assert RecallService(workspace).campaigns() == []
+
+
+def test_a_mistyped_attendee_can_be_removed(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    case_id = open_case(CaseService(workspace), refs)
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    session = training.create_session(
+        topic="Safety",
+        started_at=QDate.currentDate().startOfDay().toPython().astimezone(),
+        duration_minutes=60,
+        case_id=case_id,
+    )
+    tab = TrainingTab(training, CatalogService(workspace))
+    qtbot.addWidget(tab)
+    tab.show_case(case_id, refs["customer"])
+    for name in ("Jan Nowka", "Jan Nowak"):
+        tab.name.setText(name)
+        tab.quick_add()
+    assert tab.attendees.rowCount() == 2
+    assert not tab.remove_button.isEnabled()  # nothing chosen
+    tab.attendees.selectRow(0)
+    assert tab.remove_button.isEnabled()
+    tab.remove_button.click()
+    assert [tab.attendees.item(r, 0).text() for r in range(tab.attendees.rowCount())] == [
+        "Jan Nowak"
+    ]
+    assert [a.name for a in training.get(session.id).attendees] == ["Jan Nowak"]
+    assert not tab.remove_button.isEnabled()

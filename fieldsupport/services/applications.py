@@ -117,6 +117,9 @@ class ApplicationView:
     review_comment: str | None
     parameters: tuple[ParameterValueView, ...]
     steps: tuple[StepResultView, ...]
+    #: what the applied version says to bring and to mind on site
+    materials: str | None = None
+    safety_notes: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -412,4 +415,6 @@ def application_view(session: Session, record: ApplicationRecord) -> Application
         review_comment=record.review_comment,
         parameters=parameters,
         steps=steps,
+        materials=solution.materials,
+        safety_notes=solution.safety_notes,
     )

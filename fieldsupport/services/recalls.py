@@ -193,8 +193,10 @@ def _overlap(a: ScopeSpec, b: ScopeSpec) -> bool:
         )
     ia, ib = a.interval(), b.interval()
     assert ia is not None and ib is not None
-    if ia[0] and ib[0] and ia[0] != ib[0]:
-        return False  # different serial families never overlap
+    if ia[0] != ib[0]:
+        # different serial families never overlap (as in matches(): bare numbers, prefix "",
+        # are a family of their own)
+        return False
     return ia[1] <= ib[2] and ib[1] <= ia[2]
 
 

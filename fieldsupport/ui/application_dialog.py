@@ -35,7 +35,13 @@ from fieldsupport.services.applications import (
 from fieldsupport.services.photos import PhotoOwner, PhotoService
 from fieldsupport.ui.photo_gallery import PhotoGallery
 from fieldsupport.ui.step_photos import StepPhotoCell, step_photo_view
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, parse_number, touch_button
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    format_time,
+    parse_number,
+    touch_button,
+)
 
 OUT_OF_RANGE = QColor("#b3261e")
 PARAM_COLUMNS = ("Parameter", "Range", "Planned", "Actual", "Deviation reason")
@@ -201,7 +207,21 @@ class ApplicationDialog(QDialog):
             else self.tr("in progress")
         )
         version = self.tr("version {0}").format(record.version_number)
-        self.heading.setText(f"<b>{escape(record.solution_title)}</b> — {version} — {status}")
+        lines = [f"<b>{escape(record.solution_title)}</b> — {version} — {status}"]
+        # what the version says to mind and to bring: read on site before the first step
+        if record.safety_notes:
+            lines.append(
+                f"<b>{self.tr('Safety')}:</b> "
+                f"<span style='color:#b3261e'>{escape(record.safety_notes)}</span>"
+            )
+        if record.materials:
+            lines.append(f"<b>{self.tr('Materials')}:</b> {escape(record.materials)}")
+        if record.reviewed_at is not None:
+            lines.append(
+                f"<b>{self.tr('Reviewed {0}').format(format_time(record.reviewed_at))}:</b> "
+                f"{escape(record.review_comment or '')}"
+            )
+        self.heading.setText("<br>".join(lines))
         self.parameters.setRowCount(len(record.parameters))
         for row, p in enumerate(record.parameters):
             cells = [

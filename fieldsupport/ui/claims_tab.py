@@ -35,7 +35,7 @@ from fieldsupport.ui.widgets import (
     touch_line,
 )
 
-ITEM_COLUMNS = ("Description", "Serial", "Lot", "Quantity")
+ITEM_COLUMNS = ("Item", "Serial", "Lot", "Quantity")
 
 
 class ClaimsTab(QWidget):
@@ -74,12 +74,15 @@ class ClaimsTab(QWidget):
         self.items = QTableWidget(1, len(ITEM_COLUMNS), self)
         self.items.setAccessibleName(self.tr("Claimed items"))
         self.items.setHorizontalHeaderLabels([self.tr(c) for c in ITEM_COLUMNS])
-        self.items.horizontalHeader().setStretchLastSection(True)
+        # the form shares the case file's width with the chosen claim: the columns share
+        # what there is (fixed widths pushed the description out of sight on a laptop)
+        self.items.verticalHeader().setVisible(False)
         header = self.items.horizontalHeader()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 90), (2, 60), (3, 64)):
-            self.items.setColumnWidth(column, width)
+        header.setMinimumSectionSize(40)
+        for column in (0, 1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.items.setMinimumHeight(100)
         self.add_item = touch_button(self.tr("Add item"), self)
         self.add_item.clicked.connect(lambda: self.items.insertRow(self.items.rowCount()))

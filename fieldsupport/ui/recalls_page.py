@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from html import escape
 
-from PySide6.QtCore import QDate, Signal, Slot
+from PySide6.QtCore import QDate, QItemSelectionModel, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -354,6 +354,17 @@ class CampaignDialog(QDialog):
         self.scopes.setColumnWidth(0, 240)
         self.add_scope = touch_button(self.tr("Add affected product"), self)
         self.add_scope.clicked.connect(self.add_scope_row)
+        # a row added by mistake would silently cover every unit of its product
+        self.remove_scope = touch_button(self.tr("Remove affected product"), self)
+        self.remove_scope.clicked.connect(self.remove_scope_row)
+        self.scope_hint = QLabel(
+            self.tr(
+                "A range may be open at either end; a lot instead of a range; "
+                "neither: every unit of the product."
+            ),
+            self,
+        )
+        self.scope_hint.setWordWrap(True)
         self.message = InlineMessage(self)
         form = QFormLayout()
         for label, widget in (
@@ -374,7 +385,11 @@ class CampaignDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.scopes, 1)
-        layout.addWidget(self.add_scope)
+        layout.addWidget(self.scope_hint)
+        scope_buttons = QHBoxLayout()
+        scope_buttons.addWidget(self.add_scope, 1)
+        scope_buttons.addWidget(self.remove_scope, 1)
+        layout.addLayout(scope_buttons)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.add_scope_row()
@@ -390,6 +405,19 @@ class CampaignDialog(QDialog):
         self.scopes.setCellWidget(row, 0, product)
         for column in (1, 2, 3):
             self.scopes.setItem(row, column, QTableWidgetItem(""))
+        # current (what Remove takes) without painting the cell as selected
+        self.scopes.setCurrentCell(row, 1, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.remove_scope.setEnabled(True)
+
+    @Slot()
+    def remove_scope_row(self) -> None:
+        """Remove the current row (the one last added, or clicked into)."""
+        row = self.scopes.currentRow()
+        if not 0 <= row < self.scopes.rowCount():
+            row = self.scopes.rowCount() - 1
+        if row >= 0:
+            self.scopes.removeRow(row)
+        self.remove_scope.setEnabled(self.scopes.rowCount() > 0)
 
     def spec(self) -> CampaignSpec:
         scopes = []

@@ -20,6 +20,7 @@ from fieldsupport.services.applications import ApplicationService
 from fieldsupport.services.catalog import ApplicationRow, CatalogService
 from fieldsupport.services.solutions import SolutionService, SolutionView
 from fieldsupport.ui.application_dialog import ApplicationDialog
+from fieldsupport.ui.solution_editor import SolutionEditor
 from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, format_time, touch_button
 
 
@@ -40,6 +41,7 @@ class SolutionsTab(QWidget):
         self.assigned = QListWidget(self)
         self.assigned.setAccessibleName(self.tr("Solutions assigned to this case"))
         self.assigned.setMaximumHeight(110)
+        self.assigned.itemActivated.connect(lambda _item: self.view_selected())
         self.released = QComboBox(self)
         self.released.setAccessibleName(self.tr("Released solutions"))
         self.released.setMinimumHeight(TOUCH_HEIGHT)
@@ -47,6 +49,9 @@ class SolutionsTab(QWidget):
         self.assign_button.clicked.connect(self.assign)
         self.apply_button = touch_button(self.tr("Apply on this visit"), self)
         self.apply_button.clicked.connect(self.apply_selected)
+        # the whole version (steps, ranges, materials, safety notes), offline, before the visit
+        self.view_button = touch_button(self.tr("Read the solution"), self)
+        self.view_button.clicked.connect(self.view_selected)
         self.records = QListWidget(self)
         self.records.setAccessibleName(self.tr("Application records"))
         self.records.itemActivated.connect(self._open_record)
@@ -58,7 +63,10 @@ class SolutionsTab(QWidget):
         layout.addWidget(QLabel(self.tr("Assigned released solutions"), self))
         layout.addWidget(self.assigned)
         layout.addLayout(assign)
-        layout.addWidget(self.apply_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.view_button)
+        actions.addWidget(self.apply_button, 1)
+        layout.addLayout(actions)
         layout.addWidget(QLabel(self.tr("Application records"), self))
         layout.addWidget(self.records, 1)
         layout.addWidget(self.message)
@@ -80,6 +88,7 @@ class SolutionsTab(QWidget):
             if row.status is SolutionStatus.RELEASED:
                 self.released.addItem(f"{row.title} v{row.version}", row.id)
         self.apply_button.setEnabled(visit_id is not None and self.assigned.count() > 0)
+        self.view_button.setEnabled(self.assigned.count() > 0)
         self.apply_button.setToolTip(
             "" if visit_id else self.tr("Arrive on site (Visits tab) to apply a solution.")
         )
@@ -108,6 +117,23 @@ class SolutionsTab(QWidget):
             self.message.show_error(str(exc))
             return
         self.changed.emit()
+
+    @Slot()
+    def view_selected(self) -> SolutionEditor | None:
+        """The chosen assigned version as the advisor released it (read-only)."""
+        item = self.assigned.currentItem()
+        if item is None:
+            self.message.show_error(self.tr("Choose an assigned solution first."))
+            return None
+        try:
+            solution = self._solutions.get(item.data(Qt.ItemDataRole.UserRole))
+        except FieldSupportError as exc:
+            self.message.show_error(str(exc))
+            return None
+        editor = SolutionEditor(self._solutions, self._catalog.products(), solution, self)
+        editor.open()
+        self.viewer = editor
+        return editor
 
     @Slot()
     def apply_selected(self) -> ApplicationDialog | None:

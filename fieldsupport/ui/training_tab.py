@@ -88,12 +88,15 @@ class TrainingTab(QWidget):
         )
         self.attendees.verticalHeader().setVisible(False)
         self.attendees.verticalHeader().setDefaultSectionSize(TOUCH_HEIGHT + 4)
-        # the name gets the room; the controls get what they need
+        # the controls get what they need, the texts share the rest (fixed widths pushed the
+        # assessment out of sight in a laptop's case file)
         header = self.attendees.horizontalHeader()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 170), (2, 150), (3, 130), (4, 150)):
-            self.attendees.setColumnWidth(column, width)
+        for column in (0, 1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        for column in (3, 4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.attendees.setWordWrap(True)
         self.attendees.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.name = touch_line(self, self.tr("Attendee name"))
         self.role = touch_line(self, self.tr("Attendee role"))
@@ -104,6 +107,13 @@ class TrainingTab(QWidget):
         self.contacts.setMinimumHeight(TOUCH_HEIGHT)
         self.pick_button = touch_button(self.tr("Add contact"), self)
         self.pick_button.clicked.connect(self.add_contact)
+        # a name mistyped in a quick add would otherwise stay on the report's attendance list
+        self.remove_button = touch_button(self.tr("Remove attendee"), self)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.remove_button.setEnabled(False)  # until an attendee is chosen
+        self.attendees.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.attendees.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.attendees.itemSelectionChanged.connect(self._attendee_chosen)
         self.message = InlineMessage(self)
 
         form = QGridLayout()
@@ -124,7 +134,10 @@ class TrainingTab(QWidget):
         layout.addWidget(section_heading(self.tr("New session"), self))
         layout.addLayout(form)
         layout.addWidget(section_heading(self.tr("Attendance list of the chosen session"), self))
-        layout.addWidget(self.details)
+        chosen = QHBoxLayout()
+        chosen.addWidget(self.details, 1)
+        chosen.addWidget(self.remove_button)
+        layout.addLayout(chosen)
         layout.addWidget(self.attendees, 1)
         layout.addLayout(add)
         layout.addWidget(self.message)
@@ -165,6 +178,27 @@ class TrainingTab(QWidget):
         self.details.setVisible(self.current is not None)
         self._fill_attendees()
 
+    def selected_attendee(self) -> str | None:
+        rows = {i.row() for i in self.attendees.selectedIndexes()}
+        if self.current is None or len(rows) != 1:
+            return None
+        (row,) = rows
+        attendees = self.current.attendees
+        return attendees[row].id if 0 <= row < len(attendees) else None
+
+    @Slot()
+    def _attendee_chosen(self) -> None:
+        self.remove_button.setEnabled(self.selected_attendee() is not None)
+
+    @Slot()
+    def remove_selected(self) -> None:
+        attendee_id = self.selected_attendee()
+        if attendee_id is None:
+            self.message.show_error(self.tr("Choose an attendee in the list first."))
+            return
+        if self._run(lambda: self._training.remove_attendee(attendee_id)):
+            self._refresh()
+
     def _details(self, training: TrainingView) -> str:
         parts = [
             self.tr("Trainer: {0}").format(training.trainer or self.tr("not recorded")),
@@ -177,6 +211,7 @@ class TrainingTab(QWidget):
 
     def _fill_attendees(self) -> None:
         self.attendees.setRowCount(0)
+        self._attendee_chosen()
         if self.current is None:
             return
         for a in self.current.attendees:
