@@ -23,6 +23,7 @@ from fieldsupport.services.signatures import SignatureService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.sync.backoffice import BackOfficeClient
 from fieldsupport.sync.session import connect, open_transport
+from fieldsupport.ui import backoffice_page
 from fieldsupport.ui.backoffice_page import BackOfficePage
 from fieldsupport.ui.main_window import NAV_BACK_OFFICE, MainWindow
 from fieldsupport.ui.report_tab import COLUMNS, ReportsTab
@@ -239,3 +240,61 @@ def test_engineer_sees_the_return_in_the_reports_tab(
     tab.table.selectRow(0)
     assert "returned by the back office: Add the PO number." in tab.message.text()
     assert "create the report again (revision 2)" in tab.message.text()
+
+
+def test_export_offers_the_last_folder_and_asks_before_one_without_a_ledger(
+    qtbot: QtBot,
+    devices: dict[str, Device],
+    server: BackgroundServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger of the export folder is what keeps reports from reaching the ERP twice: a
+    folder without one would get every accepted report again, so the page starts where the
+    last export went and asks before exporting anywhere new."""
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    BackOfficeClient(bo.transport).decide(sent.report.id, "accepted")
+    first, other = tmp_path / "erp", tmp_path / "elsewhere"
+    other.mkdir()
+    offered: list[str] = []
+    chosen = [first]
+
+    def choose(_parent: object, _title: str, start: str) -> str:
+        offered.append(start)
+        return str(chosen[0])
+
+    monkeypatch.setattr(backoffice_page.QFileDialog, "getExistingDirectory", choose)
+    page = _page(qtbot, bo, server.url)
+    asked: list[tuple[Path, Path]] = []
+    page.ask_new_export_folder = lambda folder, last: asked.append((folder, last)) or False  # type: ignore[method-assign]
+    page.show()
+    _idle(qtbot, page)
+    page.export_button.click()  # the first export: no question
+    qtbot.waitUntil(lambda: "Exported 1 report(s)" in page.message.text(), timeout=15_000)
+    _idle(qtbot, page)
+    assert asked == [] and offered == [str(Path.home())]
+
+    chosen[0] = other  # another folder, without a ledger: asked, declined, nothing written
+    page.export_button.click()
+    assert asked == [(other, first)] and offered[-1] == str(first)
+    assert "Nothing was exported" in page.message.text() and str(first) in page.message.text()
+    assert list(other.iterdir()) == []
+
+    # after a restart the page still knows the folder (the workspace keeps it)
+    again = BackOfficePage(BackOfficeService(bo.ws))
+    qtbot.addWidget(again)
+    again.ask_new_export_folder = lambda folder, last: asked.append((folder, last)) or True  # type: ignore[method-assign]
+    again.show()
+    qtbot.waitUntil(lambda: again.last_export == first, timeout=15_000)
+    _idle(qtbot, again)
+    chosen[0] = first  # the same folder again: no question, nothing exported twice
+    again.export_button.click()
+    qtbot.waitUntil(lambda: "Nothing new to export" in again.message.text(), timeout=15_000)
+    _idle(qtbot, again)
+    assert offered[-1] == str(first) and len(asked) == 1
+    chosen[0] = other  # confirmed: exported there as asked
+    again.export_button.click()
+    qtbot.waitUntil(lambda: "Exported 1 report(s)" in again.message.text(), timeout=15_000)
+    _idle(qtbot, again)
+    assert asked[-1] == (other, first) and (other / "batch-00001").is_dir()

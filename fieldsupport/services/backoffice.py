@@ -34,6 +34,9 @@ from fieldsupport.tasks import TaskState
 from fieldsupport.workspace import Workspace
 
 BACK_OFFICE_ROLES = ("back_office", "admin")
+# the folder of the last export from this workspace: its ledger is what makes "exported once"
+# hold, so the app offers it again and warns before a folder without a ledger
+EXPORT_FOLDER_SETTING = "backoffice.export_folder"
 
 
 def may_use_back_office(role: str | None) -> bool:
@@ -108,9 +111,17 @@ class BackOfficeService:
         )
 
     def export(self, out_dir: Path, task: TaskState | None = None) -> ExportResult:
-        """The same export as ``fieldsupport-central export``, through the server's API."""
+        """The same export as ``fieldsupport-central export``, through the server's API.
+        The folder is remembered (:meth:`last_export_folder`) once an export into it ran."""
         with self._transport() as transport:
-            return export_reports(HttpExportSource(transport), out_dir, task=task)
+            result = export_reports(HttpExportSource(transport), out_dir, task=task)
+        self.workspace.set_setting(EXPORT_FOLDER_SETTING, str(Path(out_dir).absolute()))
+        return result
+
+    def last_export_folder(self) -> Path | None:
+        """Where this workspace last exported to (None: never)."""
+        value = self.workspace.get_setting(EXPORT_FOLDER_SETTING)
+        return Path(value) if isinstance(value, str) and value else None
 
     # -- claims and recalls (this workspace) ------------------------------------------------
     def claims_awaiting(self) -> list[AwaitingClaim]:

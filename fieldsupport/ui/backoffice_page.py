@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QSplitter,
     QTableWidgetItem,
     QTabWidget,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.reports.export import ExportResult
+from fieldsupport.reports.export import LEDGER_NAME, ExportResult
 from fieldsupport.services.backoffice import BackOfficeService, ReportFiles
 from fieldsupport.sync.backoffice import Decision, DecisionRefused, Inbox, InboxRow
 from fieldsupport.sync.transport import SyncError
@@ -116,6 +117,7 @@ class BackOfficePage(QWidget):
         self._fetch_next: InboxRow | None = None
         self._loaded = False
         self._inbox_generation = 0  # a newer inbox request makes older answers stale
+        self.last_export: Path | None = None  # read from the workspace on the first show
 
         self.state = QComboBox(self)
         self.state.setAccessibleName(self.tr("Show reports"))
@@ -196,6 +198,10 @@ class BackOfficePage(QWidget):
         if not self._loaded:  # first visit: fill without a click
             self._loaded = True
             self.refresh_all()
+            service = self.service
+            self.jobs.run(
+                lambda _t: service.last_export_folder(), self._set_last_export, self._failed
+            )
 
     @Slot(int)
     def _tab_changed(self, _index: int) -> None:
@@ -390,13 +396,43 @@ class BackOfficePage(QWidget):
         self.jobs.run(lambda _t: service.decide(row.report_id, decision, reason), done, refused)
 
     # -- export -----------------------------------------------------------------------------
+    def _set_last_export(self, folder: Path | None) -> None:
+        self.last_export = self.last_export or folder  # an export meanwhile knows better
+
     @Slot()
     def _export_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, self.tr("Export accepted reports to"), str(Path.home())
+            self, self.tr("Export accepted reports to"), str(self.last_export or Path.home())
         )
-        if folder:
+        if folder and self.confirm_export_folder(Path(folder)):
             self.export_to(Path(folder))
+
+    def confirm_export_folder(self, folder: Path) -> bool:
+        """A folder without an export ledger starts from nothing: every accepted report is
+        exported again. Fine for the first export; after one elsewhere, ask first."""
+        last = self.last_export
+        if last is None or _same_folder(folder, last) or (folder / LEDGER_NAME).exists():
+            return True
+        if self.ask_new_export_folder(folder, last):
+            return True
+        self.message.show_info(
+            self.tr("Nothing was exported. The last export went to {0}.").format(last)
+        )
+        return False
+
+    def ask_new_export_folder(self, folder: Path, last: Path) -> bool:
+        answer = QMessageBox.question(
+            self,
+            self.tr("Export to a new folder?"),
+            self.tr(
+                "The accepted reports were last exported to {0}.\n\n{1} has no export "
+                "ledger, so every accepted report would be exported there again, also those "
+                "already exported. Export to {1} anyway?"
+            ).format(last, folder),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def export_to(self, folder: Path) -> None:
         service = self.service
@@ -405,9 +441,13 @@ class BackOfficePage(QWidget):
         def job(task: TaskState) -> ExportResult:
             return service.export(folder, task)
 
+        def done(result: ExportResult) -> None:
+            self.last_export = result.out_dir
+            self.message.show_info(result.summary())
+
         operation = self.jobs.run(
             job,
-            lambda result: self.message.show_info(result.summary()),
+            done,
             lambda error: self.message.show_error(str(error)),
             label=self.tr("Exporting accepted reports…"),
             cancellable=True,
@@ -418,6 +458,13 @@ class BackOfficePage(QWidget):
     def _failed(self, error: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.message.show_error(str(error))
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a.absolute() == b.absolute()
 
 
 def _fill_tree(parent: QTreeWidgetItem, value: Any) -> None:
