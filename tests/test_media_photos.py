@@ -111,6 +111,99 @@ def test_heic_import(workspace: Workspace, case_id: str, tmp_path: Path) -> None
     assert (photo.media_type, photo.width, photo.height) == ("image/heic", 800, 600)
 
 
+def test_an_iphone_heic_comes_out_upright_with_its_time_and_position(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    """An iPhone stores a portrait photo turned, with its rotation in the file (pillow-heif
+    writes the EXIF orientation as the HEIF's rotation, as the phone does) and its time and
+    position in EXIF: upright in both copies, facts read, no GPS in the copies."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    upright = Image.new("RGB", (600, 800), "white")
+    upright.paste((220, 20, 20), (0, 0, 200, 200))  # a red block top left, when upright
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8769] = {0x9003: "2026:03:02 14:30:00", 0x9011: "+01:00"}
+    exif[0x8825] = {1: "N", 2: (50.0, 40.0, 12.0), 3: "E", 4: (17.0, 55.0, 30.0)}
+    path = tmp_path / "IMG_0001.HEIC"
+    upright.transpose(Image.Transpose.ROTATE_90).save(path, format="HEIF", exif=exif.tobytes())
+    service = PhotoService(workspace)
+    summary = service.import_photos(PhotoOwner(case_id), [path])
+    assert summary.results[0].outcome is Outcome.IMPORTED, summary.results[0].reason
+    (photo,) = service.photos_of_case(case_id)
+    assert (photo.media_type, photo.width, photo.height) == ("image/heic", 600, 800)
+    assert photo.taken_at is not None and photo.taken_at.isoformat() == "2026-03-02T13:30:00+00:00"
+    assert photo.latitude == pytest.approx(50.67, abs=0.001)
+    store = BlobStore(workspace.blobs_dir)
+    for copy in (store.report_copy_path(photo.sha256), store.thumbnail_path(photo.sha256)):
+        image = Image.open(copy)
+        assert image.height > image.width and not image.getexif()
+        corner = image.getpixel((image.width // 10, image.height // 10))
+        assert corner == pytest.approx((220, 20, 20), abs=30), copy  # the block: top left
+
+
+def test_a_file_that_vanishes_during_the_import_is_refused_the_rest_imports(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    """A camera card pulled out, a file moved away by a sync client: the files are listed,
+    then one is gone by the time it is read."""
+    folder = tmp_path / "card"
+    folder.mkdir()
+    for source in sorted(ORIENTATION.glob("Portrait_[1-3].jpg")):
+        (folder / source.name).write_bytes(source.read_bytes())
+    removed: list[str] = []
+
+    def progress(_fraction: float, message: str) -> None:
+        if message == "Portrait_1.jpg" and not removed:  # listed, not read yet
+            (folder / "Portrait_3.jpg").unlink()
+            removed.append("Portrait_3.jpg")
+
+    from fieldsupport.media import reading
+
+    reading.shut_down()  # three files are read here, one after the other
+    summary = PhotoService(workspace).import_photos(
+        PhotoOwner(case_id), [folder], TaskState(progress)
+    )
+    assert removed
+    outcomes = {r.path.name: (r.outcome, r.reason) for r in summary.results}
+    assert outcomes["Portrait_1.jpg"][0] is Outcome.IMPORTED
+    assert outcomes["Portrait_2.jpg"][0] is Outcome.IMPORTED
+    assert outcomes["Portrait_3.jpg"][0] is Outcome.REFUSED
+    assert outcomes["Portrait_3.jpg"][1] in (
+        "no such file",
+        "the file disappeared during the import",
+    )
+    assert BlobStore(workspace.blobs_dir).leftovers() == []
+    assert len([p for p in workspace.blobs_dir.glob("??/*") if p.is_file()]) == 2
+
+
+def test_transparent_and_16_bit_pngs_come_out_as_they_look(tmp_path: Path) -> None:
+    """A PNG drawing with a transparent background (black lines) and a 16-bit grey PNG (a
+    thermal camera's): the copies show them on white and in their greys, not black on
+    black or clipped to white."""
+    from PIL import ImageDraw
+
+    drawing = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(drawing).rectangle([100, 100, 200, 200], fill=(0, 0, 0, 255))
+    drawing.save(tmp_path / "drawing.png")
+    grey = Image.linear_gradient("L").resize((400, 300))
+    wide = bytes(byte for value in grey.tobytes() for byte in (value, value))  # v * 257
+    Image.frombytes("I;16", grey.size, wide).save(tmp_path / "thermal.png")
+    assert Image.open(tmp_path / "thermal.png").mode == "I;16"
+
+    for name, checks in (
+        ("drawing.png", {(5, 5): 255, (150, 150): 0}),
+        ("thermal.png", {(200, 2): 2, (200, 150): 128, (200, 297): 253}),
+    ):
+        derived = derive(tmp_path / name)
+        for data in (derived.report_jpeg, derived.thumbnail_jpeg):
+            image = Image.open(io.BytesIO(data)).convert("L")
+            scale = image.width / 400
+            for (x, y), value in checks.items():
+                seen = image.getpixel((int(x * scale), int(y * scale)))
+                assert seen == pytest.approx(value, abs=8), (name, (x, y), seen)
+
+
 def test_a_jpeg_with_a_gain_map_imports_as_a_jpeg(
     workspace: Workspace, case_id: str, tmp_path: Path
 ) -> None:

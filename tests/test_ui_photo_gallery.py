@@ -338,6 +338,7 @@ def test_delete_undo_and_restore_from_the_deleted_list(
     dialog = gallery.deleted_dialog
     qtbot.waitUntil(lambda: dialog.list.count() == 1 and not dialog.jobs.busy, timeout=5000)
     assert dialog.list.item(0).text().startswith("a.jpg — deleted ")
+    assert not dialog.list.item(0).icon().isNull()  # its thumbnail: which photo it was
     dialog.list.setCurrentRow(0)
     with qtbot.waitSignal(gallery.loaded, timeout=10_000):
         qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
@@ -378,6 +379,74 @@ def test_no_camera_hides_the_button_with_a_note(
     assert not gallery.camera_button.isVisible()
     assert gallery.camera_note.text().startswith(("No camera found", "No camera support"))
     assert gallery.add_button.isVisible()
+
+
+def test_no_camera_support_is_a_short_note_with_the_reason_in_its_tooltip(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # Qt Multimedia cannot load (here: a system library it links is missing)
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    qtbot.waitUntil(gallery.camera_note.isVisible, timeout=5000)
+    assert not gallery.camera_button.isVisible()
+    # what an engineer can act on; the library's message is for support, in the tooltip
+    assert gallery.camera_note.text() == "No camera support on this computer."
+    assert "PySide6.QtMultimedia" in gallery.camera_note.toolTip()
+    gallery.resize(640, 700)
+    qtbot.waitUntil(lambda: gallery.filter.width() >= 200, timeout=5000)  # not "All photo"
+
+
+def test_a_camera_shows_its_button_and_a_shot_is_imported_then_removed(
+    qtbot: QtBot,
+    gallery: PhotoGallery,
+    case_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What can run without a camera: the button follows what Qt Multimedia reports, and a
+    picture the camera dialog saved (its ``captured`` signal) is imported like a file, named
+    by its time, and its temporary folder removed. The live capture needs hardware."""
+    from datetime import datetime
+
+    from fieldsupport.ui import photo_camera
+
+    monkeypatch.setattr(photo_camera, "camera_status", lambda: (True, ""))
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    qtbot.waitUntil(gallery.camera_button.isVisible, timeout=5000)
+    assert not gallery.camera_note.isVisibleTo(gallery)
+    gallery.set_read_only(True)
+    assert not gallery.camera_button.isVisibleTo(gallery)
+    gallery.set_read_only(False)
+    assert gallery.camera_button.isVisibleTo(gallery)
+
+    folder = tmp_path / "fieldsupport-camera-x"
+    folder.mkdir()
+    shot = photo_camera.shot_file(folder, datetime(2026, 3, 2, 14, 30, 5))
+    assert shot.name == "camera-20260302-143005.jpg"  # not "camera.jpg" for every shot
+    Image.new("RGB", (640, 480), "teal").save(shot, quality=85)
+    with qtbot.waitSignal(gallery.loaded, timeout=20_000):
+        gallery.import_camera_shot(shot)
+    _settle(qtbot, gallery)
+    assert [p.filename for p in gallery.model.photos()] == ["camera-20260302-143005.jpg"]
+    assert not folder.exists()
+
+
+def test_a_folder_without_photos_says_so(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    _show(qtbot, gallery, case_id)
+    folder = tmp_path / "DCIM"
+    folder.mkdir()
+    (folder / "MOV_0001.mov").write_bytes(b"a video, not a photo")
+    _import(qtbot, gallery, [folder])
+    assert gallery.model.rowCount() == 0
+    assert gallery.message.text() == (
+        "No photos found there (JPEG, PNG and HEIC files are imported)."
+    )
 
 
 def test_thumbnail_cache_is_bounded(qtbot: QtBot, gallery: PhotoGallery, tmp_path: Path) -> None:

@@ -51,3 +51,46 @@ def test_png_export_has_ink_on_transparency(qtbot: QtBot) -> None:
     assert image.getpixel((10, 10))[3] == 0  # transparent background
     ink = image.getpixel((450, 150))
     assert ink[3] > 200 and ink[2] > ink[0]  # opaque dark blue along the stroke
+
+
+def test_a_finger_and_a_pen_sign_too(qtbot: QtBot) -> None:
+    """Touch (a tablet PC's screen) and a pen with pressure, not only the mouse."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QPointingDevice, QTabletEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    pad = SignaturePad()
+    qtbot.addWidget(pad)
+    pad.resize(400, 200)
+    pad.show()
+    qtbot.waitExposed(pad)
+    touchscreen = QTest.createTouchDevice()
+    QTest.touchEvent(pad, touchscreen).press(0, QPoint(40, 150), pad).commit()
+    for x, y in ((80, 60), (120, 150)):
+        QTest.touchEvent(pad, touchscreen).move(0, QPoint(x, y), pad).commit()
+    with qtbot.waitSignal(pad.changed):
+        QTest.touchEvent(pad, touchscreen).release(0, QPoint(120, 150), pad).commit()
+    assert len(pad.strokes) == 1 and len(pad.strokes[0]) == 3
+    assert pad.strokes[0][0][:2] == (0.1, 0.75)
+
+    pen = QPointingDevice.primaryPointingDevice()
+    for kind, x, pressure in (
+        (QTabletEvent.Type.TabletPress, 200, 0.9),
+        (QTabletEvent.Type.TabletMove, 260, 0.9),
+        (QTabletEvent.Type.TabletMove, 320, 0.9),
+        (QTabletEvent.Type.TabletRelease, 320, 0.0),
+    ):
+        position = QPointF(x, 100)
+        event = QTabletEvent(
+            kind, pen, position, pad.mapToGlobal(position), pressure, 0.0, 0.0, 0.0, 0.0,
+            0.0, Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.NoButton if kind == QTabletEvent.Type.TabletRelease
+            else Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+        )  # fmt: skip
+        QApplication.sendEvent(pad, event)
+    assert len(pad.strokes) == 2
+    assert [p[2] for p in pad.strokes[1]] == [0.9, 0.9, 0.9]  # the pen's pressure is kept
+    pad.undo()
+    assert len(pad.strokes) == 1

@@ -210,6 +210,24 @@ def _encode(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
+def _opaque(image: Image.Image) -> Image.Image:
+    """The decoded picture as 8-bit RGB or grey, as it looks: transparent parts on white (a
+    PNG drawing or a cut-out would otherwise come out black, its black lines invisible) and
+    a 16-bit grey PNG (a thermal camera's, a scanner's) scaled to 8 bits, not clipped white."""
+    if image.mode in ("RGB", "L") and "transparency" not in image.info:
+        return image
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        high = image.getextrema()[1]
+        scale = 255 / 65535 if image.mode != "I" or int(high) > 255 else 1.0
+        return image.convert("I").point(lambda value: value * scale).convert("L")
+    if image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
 def derive(source: Path) -> Derived:
     """Facts, an upright report-size JPEG and an upright thumbnail of one photo."""
     image = _open(source)
@@ -225,7 +243,7 @@ def derive(source: Path) -> Derived:
             image.load()
         except (OSError, SyntaxError) as exc:
             raise ImageRefused(f"damaged or truncated file ({exc})") from None
-        reduced: Image.Image = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        reduced = _opaque(image)
         if reduced.size != size:
             reduced = reduced.resize(size, _FILTER, reducing_gap=2.0)
         if reduced.mode != "RGB":

@@ -9,6 +9,7 @@ it like any other file (and removes the folder afterwards).
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,33 @@ def _tr(text: str) -> str:
 
 
 def camera_status() -> tuple[bool, str]:
-    """(a camera can be used, why not). Cheap after the first call (~40 ms to load Qt
-    Multimedia), so the gallery asks when it is first shown, not at start-up."""
-    try:
-        from PySide6.QtMultimedia import QMediaDevices
-    except ImportError as exc:
-        return False, _tr("No camera support on this computer ({0}).").format(exc)
+    """(a camera can be used, why not: a short note for the gallery). Cheap after the first
+    call (~40 ms to load Qt Multimedia), so the gallery asks when it is first shown, not at
+    start-up. Why Qt Multimedia does not load is :func:`camera_support_problem`."""
+    if camera_support_problem() is not None:
+        return False, _tr("No camera support on this computer.")
+    from PySide6.QtMultimedia import QMediaDevices
+
     if not QMediaDevices.videoInputs():
         return False, _tr("No camera found; add photos from files instead.")
     return True, ""
+
+
+def camera_support_problem() -> str | None:
+    """Why Qt Multimedia cannot be loaded (a missing system library, e.g. "libpulse.so.0:
+    cannot open shared object file"), or None when it loads: for a tooltip and support, not
+    for the gallery's note (an engineer cannot act on a library name)."""
+    try:
+        from PySide6.QtMultimedia import QMediaDevices  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def shot_file(folder: Path, now: datetime | None = None) -> Path:
+    """Where the camera saves a picture: named by when it was taken, as a phone names its
+    photos (the name is what the gallery, the viewer and the deleted list show)."""
+    return folder / (now or datetime.now()).strftime("camera-%Y%m%d-%H%M%S.jpg")
 
 
 class CameraDialog(QDialog):
@@ -101,7 +120,7 @@ class CameraDialog(QDialog):
 
     def take(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="fieldsupport-camera-"))
-        request = self.capture.captureToFile(str(folder / "camera.jpg"))
+        request = self.capture.captureToFile(str(shot_file(folder)))
         if request < 0:
             folder.rmdir()
             self.message.show_error(self.tr("The camera is not ready; try again."))

@@ -1,8 +1,11 @@
-"""Deleted photos of a gallery, to restore one (deletion is a tombstone until it syncs)."""
+"""Deleted photos of a gallery, to restore one (deletion is a tombstone until it syncs).
+Each shows its thumbnail (read in the worker that lists them): a file name alone does not
+tell an engineer which of twenty site photos it was."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -15,7 +18,10 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.services.photos import PhotoOwner, PhotoService, PhotoView
 from fieldsupport.ui.jobs import JobRunner
+from fieldsupport.ui.photo_model import read_thumbnail
 from fieldsupport.ui.widgets import InlineMessage, format_time, touch_button
+
+ICON_EDGE = 72  # enough to recognise a photo; the list stays a list
 
 
 class DeletedPhotosDialog(QDialog):
@@ -32,6 +38,7 @@ class DeletedPhotosDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Deleted photos"))
         self.list.setWordWrap(True)
+        self.list.setIconSize(QSize(ICON_EDGE, ICON_EDGE))
         self.list.currentRowChanged.connect(lambda row: self.restore_button.setEnabled(row >= 0))
         self.note = QLabel(self.tr("Deleted photos can be restored until they are synced."), self)
         self.note.setWordWrap(True)
@@ -50,21 +57,30 @@ class DeletedPhotosDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
-        self.resize(480, 360)
+        self.resize(520, 420)
         self.reload()
 
     def reload(self) -> None:
         owner, service = self.owner, self.service
-        self.jobs.run(lambda _task: service.deleted_photos(owner), self._show, self._error)
 
-    def _show(self, photos: list[PhotoView]) -> None:
+        def job(_task: object) -> list[tuple[PhotoView, QImage]]:
+            return [
+                (photo, read_thumbnail(service.thumbnail_path(photo.display_sha256), ICON_EDGE))
+                for photo in service.deleted_photos(owner)
+            ]
+
+        self.jobs.run(job, self._show, self._error)
+
+    def _show(self, photos: list[tuple[PhotoView, QImage]]) -> None:
         self.list.clear()
-        for photo in photos:
+        for photo, thumbnail in photos:
             text = self.tr("{0} — deleted {1}").format(
                 photo.caption or photo.filename or self.tr("Photo"),
                 format_time(photo.deleted_at),
             )
             item = QListWidgetItem(text)
+            if not thumbnail.isNull():  # a file not on this device: the text alone
+                item.setIcon(QIcon(QPixmap.fromImage(thumbnail)))
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
             self.list.addItem(item)
         if not photos:

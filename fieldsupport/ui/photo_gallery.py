@@ -112,6 +112,7 @@ class PhotoGallery(QWidget):
         self.filter = QComboBox(self)
         self.filter.setAccessibleName(self.tr("Show photos of"))
         self.filter.setMinimumHeight(34)
+        self.filter.setMinimumWidth(200)  # "Visit 2026-03-02 ..." stays readable when narrow
         self.filter.currentIndexChanged.connect(self._filter_changed)
         self.add_button = touch_button(self.tr("Add photos…"), self)
         self.add_button.clicked.connect(self.choose_files)
@@ -637,12 +638,13 @@ class PhotoGallery(QWidget):
     # -- camera -----------------------------------------------------------------------------
     @Slot()
     def check_camera(self) -> None:
-        from fieldsupport.ui.photo_camera import camera_status
+        from fieldsupport.ui.photo_camera import camera_status, camera_support_problem
 
         available, note = camera_status()
         self.camera_button.setVisible(available and not self.read_only)
         self.camera_note.setText(note)
-        self.camera_note.setToolTip(note)
+        problem = None if available else camera_support_problem()
+        self.camera_note.setToolTip(f"{note}\n{problem}" if problem else note)
         self.camera_note.setVisible(not available and not self.compact and not self.read_only)
 
     def open_camera(self) -> None:

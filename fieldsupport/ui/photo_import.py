@@ -100,6 +100,10 @@ def start_import(
 
 
 def summary_text(summary: ImportSummary) -> str:
+    if not summary.results and not summary.cancelled:
+        # a folder with no photo in it (the wrong folder, a phone's videos only): "0
+        # imported." would read as if something had failed quietly
+        return "No photos found there (JPEG, PNG and HEIC files are imported)."
     imported = summary.count(Outcome.IMPORTED)
     duplicates = summary.count(Outcome.DUPLICATE)
     refused = summary.count(Outcome.REFUSED)

@@ -37,7 +37,8 @@ PhotoRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _read_thumbnail(path: Path, edge: int) -> QImage:
+def read_thumbnail(path: Path, edge: int) -> QImage:
+    """A thumbnail file read at ``edge`` px at most (in a worker: QImage, not QPixmap)."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     size = reader.size()
@@ -109,9 +110,9 @@ class ThumbnailLoader(QObject):
             images = []
             for sha256, path in batch:
                 task.check()
-                image = _read_thumbnail(path, edge)
+                image = read_thumbnail(path, edge)
                 if image.isNull() and make_missing is not None and make_missing(sha256):
-                    image = _read_thumbnail(path, edge)
+                    image = read_thumbnail(path, edge)
                 images.append((sha256, image))
             return images
 
