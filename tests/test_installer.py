@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from fieldsupport import __version__
 from fieldsupport.notices import notices_text, runtime_distributions
 from fieldsupport.ui.about_dialog import AboutDialog
+from fieldsupport.ui.photo_camera import camera_support_problem
 from tests import installer_modules
 from tests.installer_modules import bundle_checks, trim_libraries
 
@@ -43,6 +44,9 @@ def test_self_test_command_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"FieldSupport {__version__} self-test"
+    # a development install without the system's PulseAudio client skips the camera (and
+    # says which library); where Qt Multimedia loads, the check must pass
+    camera = "skip " if camera_support_problem() else "ok   "
     assert [line.split(":")[0] for line in lines[1:-1]] == [
         "ok    resources",
         "ok    workspace",
@@ -52,11 +56,15 @@ def test_self_test_command_passes() -> None:
         "ok    main window",
         "ok    service report",
         "ok    text services",
-        "ok    camera support",
+        f"{camera} camera support",
         "ok    embedded server",
         "ok    first sync",
     ]
-    assert lines[-1] == "all checks passed"
+    if camera.startswith("skip"):
+        assert "libpulse" in result.stdout
+        assert lines[-1] == "all checks passed (1 skipped)"
+    else:
+        assert lines[-1] == "all checks passed"
 
 
 def test_notices_cover_the_runtime_and_only_it() -> None:
@@ -210,6 +218,8 @@ def test_trimmed_icu_data_serves_what_qt_asks_for(tmp_path: Path) -> None:
 def test_quick_stand_ins_let_the_camera_backend_load(tmp_path: Path) -> None:
     qt_lib = _qt_file("Qt", "lib")
     plugin = _qt_file("Qt", "plugins", "multimedia", "libffmpegmediaplugin.so")
+    if problem := camera_support_problem():
+        pytest.skip(f"Qt Multimedia does not load on this machine: {problem}")
     stand_ins = trim_libraries.quick_stand_ins(qt_lib, [plugin], tmp_path)
     assert sum(p.stat().st_size for p in stand_ins.values()) < 100_000
     output = _self_test_check_with(tmp_path, "_check_camera")
