@@ -7,7 +7,9 @@ in a process of its own, SQLite):
   when the server has one, and page by page, as when it has none yet;
 * a sync with nothing to do;
 * pushing 1,000 changes (one sync: push, the server's copies back, the checkpoint);
-* uploading 100 photos of 3 MB, in MB/s beside a plain copy of the same files on this disk.
+* uploading 100 photos of 3 MB, in MB/s beside a plain copy of the same files on this disk
+  and beside the loopback floor (``loopback_floor.py``: the same files sent over a plain
+  socket to another process that verifies and stores each durably, as the server must).
 
 The server is seeded from the demo workspace the way the embedded demo server is
 (``central.seeding``; docs/sync-protocol.md, section 11: bulk demo rows are not in any
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from loopback_floor import floor_seconds
 from PIL import Image
 from sqlalchemy import select
 
@@ -275,9 +278,12 @@ def _bench(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
                 raise SystemExit(f"uploaded {report.blobs_uploaded} photos, not {PHOTOS}")  # type: ignore[attr-defined]
             upload_rate = total / 1e6 / seconds
             copy_rate = total / 1e6 / _disk_copy_seconds(photos, work / "copied")
+            floor_rate = total / 1e6 / floor_seconds(photos)
             add("sync_upload_100_photos_3mb", seconds, "s")
             add("sync_upload_rate", upload_rate, "MB/s")
             add("sync_upload_vs_disk_copy", upload_rate / copy_rate, "x")
+            add("sync_upload_loopback_floor_rate", floor_rate, "MB/s")
+            add("sync_upload_vs_loopback_floor", upload_rate / floor_rate, "x")
     finally:
         server.stop()
 
