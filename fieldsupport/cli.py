@@ -290,9 +290,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_photo_import(args: argparse.Namespace, out: TextIO) -> int:
-    """One line per file (imported / duplicate / refused: reason). Exit 0 when every file
-    was handled, refused ones included (their reason is printed); 1 when the import could
-    not run at all (no such case or workspace)."""
+    """One line per file (imported / duplicate / refused: reason / skipped: not a photo, a
+    folder's video or PDF), then the counts. Exit 0 when every file was handled, refused and
+    skipped ones included (their reason is printed); 1 when the import could not run at all
+    (no such case or workspace)."""
     from fieldsupport.services.cases import CaseService
     from fieldsupport.services.photos import Outcome, PhotoOwner, PhotoService
     from fieldsupport.workspace import Workspace
@@ -300,14 +301,24 @@ def _run_photo_import(args: argparse.Namespace, out: TextIO) -> int:
     with Workspace.open(getattr(args, "workspace", None)) as workspace:
         case = CaseService(workspace).find_by_number(args.case)
         summary = PhotoService(workspace).import_photos(PhotoOwner(case.id, args.visit), args.files)
-    for result in summary.results:
+    for result in [*summary.results, *summary.skipped]:
         print(result.line(), file=out)
-    refused = summary.count(Outcome.REFUSED)
-    print(
+    skipped = summary.count(Outcome.SKIPPED)
+    if not summary.results:
+        # a folder of videos, the wrong folder: not "0 imported", as if something failed
+        others = f"; {skipped} other file(s) skipped, not photos" if skipped else ""
+        where = ", ".join(str(path) for path in args.files)
+        print(
+            f"No photos found in {where} (JPEG, PNG and HEIC files are imported){others}", file=out
+        )
+        return 0
+    line = (
         f"{summary.count(Outcome.IMPORTED)} imported, {summary.count(Outcome.DUPLICATE)} "
-        f"already there, {refused} refused",
-        file=out,
+        f"already there, {summary.count(Outcome.REFUSED)} refused"
     )
+    if skipped:
+        line += f", {skipped} skipped (not photos)"
+    print(line, file=out)
     return 0
 
 

@@ -288,6 +288,33 @@ def test_folder_import_and_cancel(workspace: Workspace, case_id: str) -> None:
     assert BlobStore(workspace.blobs_dir).leftovers() == []
 
 
+def _camera_card(folder: Path) -> None:
+    """A camera card as it comes: photos, a video, a RAW file, a PDF, hidden files."""
+    (folder / "DCIM" / "100CANON").mkdir(parents=True)
+    Image.new("RGB", (320, 240), "olive").save(folder / "DCIM" / "100CANON" / "IMG_0001.JPG")
+    (folder / "DCIM" / "100CANON" / "IMG_0001.CR2").write_bytes(b"II*\0 raw sensor data")
+    (folder / "DCIM" / "100CANON" / "MVI_0002.MOV").write_bytes(b"\0\0\0\x14ftypqt  ")
+    (folder / "manual.pdf").write_bytes(b"%PDF-1.4")
+    (folder / ".Trashes").mkdir()
+    (folder / ".Trashes" / "old.jpg").write_bytes(b"gone")
+    (folder / "DCIM" / "._IMG_0001.JPG").write_bytes(b"a Mac's resource fork")
+
+
+def test_a_folder_import_lists_what_is_not_a_photo(
+    workspace: Workspace, case_id: str, tmp_path: Path
+) -> None:
+    _camera_card(tmp_path / "card")
+    summary = PhotoService(workspace).import_photos(PhotoOwner(case_id), [tmp_path / "card"])
+    assert summary.count(Outcome.IMPORTED) == 1 and summary.count(Outcome.REFUSED) == 0
+    assert summary.count(Outcome.SKIPPED) == 3
+    assert [(r.path.name, r.outcome, r.reason) for r in summary.skipped] == [
+        ("manual.pdf", Outcome.SKIPPED, "not a photo (JPEG, PNG and HEIC files are imported)"),
+        ("IMG_0001.CR2", Outcome.SKIPPED, "a camera RAW file (its JPEG is imported)"),
+        ("MVI_0002.MOV", Outcome.SKIPPED, "a video, not a photo"),
+    ]
+    assert len(summary.results) == 1  # the skipped files were not read
+
+
 def test_cli_photo_import(workspace: Workspace, case_id: str, tmp_path: Path) -> None:
     import contextlib
 
@@ -325,3 +352,35 @@ def test_cli_photo_import(workspace: Workspace, case_id: str, tmp_path: Path) ->
             == 1
         )
     assert "There is no case 'FS-NONE-1'" in err.getvalue()
+
+    # a folder: what is not a photo is listed and counted, and the exit code stays 0
+    _camera_card(tmp_path / "card")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            ["photos", "import", "--workspace", str(root), "--case", number, str(tmp_path / "card")]
+        )
+    lines = out.getvalue().splitlines()
+    assert code == 0
+    assert lines[0].endswith("IMG_0001.JPG: imported")
+    assert lines[1].endswith(
+        "manual.pdf: skipped: not a photo (JPEG, PNG and HEIC files are imported)"
+    )
+    assert lines[2].endswith("IMG_0001.CR2: skipped: a camera RAW file (its JPEG is imported)")
+    assert lines[3].endswith("MVI_0002.MOV: skipped: a video, not a photo")
+    assert lines[4] == "1 imported, 0 already there, 0 refused, 3 skipped (not photos)"
+    assert len(lines) == 5
+
+    # a folder with no photo at all (a phone's videos) says so, not "0 imported"
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "VID_0001.mp4").write_bytes(b"\0\0\0\x18ftypmp42")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["photos", "import", "--workspace", str(root), "--case", number, str(videos)])
+    assert code == 0
+    assert out.getvalue().splitlines() == [
+        f"{videos / 'VID_0001.mp4'}: skipped: a video, not a photo",
+        f"No photos found in {videos} (JPEG, PNG and HEIC files are imported); 1 other file(s) "
+        "skipped, not photos",
+    ]

@@ -19,6 +19,8 @@ from fieldsupport.models import (
     Signature,
     Site,
     TrainingAttendee,
+    TrainingSession,
+    User,
 )
 from fieldsupport.models.enums import (
     AssessmentResult,
@@ -132,6 +134,36 @@ def test_bad_training_sessions(
     }
     with pytest.raises(ValidationError, match=message):
         TrainingService(workspace).create_session(**args)  # type: ignore[arg-type]
+
+
+def test_the_trainer_is_the_signed_in_user_unless_another_is_named(
+    workspace: Workspace, refs: dict[str, str]
+) -> None:
+    with workspace.transaction() as s:
+        colleague = User(username="maria", display_name="Maria Santos")
+        s.add(colleague)
+        s.flush()
+        colleague_id = colleague.id
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    args: dict[str, object] = {
+        "topic": "Safety",
+        "started_at": T0,
+        "duration_minutes": 60,
+        "customer_id": refs["customer"],
+    }
+    assert training.create_session(**args).trainer == "Anna Kowalska"  # type: ignore[arg-type]
+    for named in (colleague_id, "maria", "maria santos"):
+        given = training.create_session(**args, trainer=named)  # type: ignore[arg-type]
+        assert given.trainer == "Maria Santos"
+        with workspace.transaction() as s:
+            row = s.get(TrainingSession, given.id)
+            assert row is not None and row.trainer_id == colleague_id
+    for empty in ("", "   ", None):
+        with pytest.raises(ValidationError, match="Name the trainer: who gave the training"):
+            training.create_session(**args, trainer=empty)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="no user 'Jan Kowal' to name as the trainer"):
+        training.create_session(**args, trainer="Jan Kowal")  # type: ignore[arg-type]
+    assert [name for _id, name in training.trainers()] == ["Anna Kowalska", "Maria Santos"]
 
 
 def test_attendees_come_from_the_sessions_customer(

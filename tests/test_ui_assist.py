@@ -500,3 +500,100 @@ def test_a_mistyped_attendee_can_be_removed(
     ]
     assert [a.name for a in training.get(session.id).attendees] == ["Jan Nowak"]
     assert not tab.remove_button.isEnabled()
+
+
+def test_a_skipped_step_asks_for_its_reason_before_it_complains(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    """Choosing "Skipped" puts the cursor in the note and asks for the reason there; the
+    error shows only if the record is completed (or the note left) without one."""
+    from fieldsupport.ui.application_dialog import ApplicationDialog
+
+    solutions = SolutionService(workspace, user_id=refs["engineer"])
+    draft = solutions.create(
+        SolutionDraft(
+            title="Dosing SP-CAL-7",
+            steps=[StepSpec("Flush line"), StepSpec("Set rate")],
+            parameters=[ParameterSpec("Dosing rate", "ml/min", 12, 10, 14)],
+        )
+    )
+    solutions.move(draft.id, "in_review")
+    solutions.move(draft.id, "released")
+    visits = VisitService(workspace)
+    visit = visits.plan_visit(open_case(CaseService(workspace), refs))
+    visits.arrive(visit.id)
+    service = ApplicationService(workspace)
+    dialog = ApplicationDialog(service, service.start(visit.id, draft.id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    first, second = (s.step_id for s in dialog.record.steps)
+
+    def choose(step_id: str, index: int) -> None:
+        combo = dialog.step_results[step_id]
+        combo.setCurrentIndex(index)
+        combo.activated.emit(index)  # as a person's choice
+
+    choose(first, 1)  # done: saved at once
+    choose(second, 2)  # skipped: no error yet, the note asks for the reason
+    assert not dialog.message.isVisible()
+    note = dialog.step_notes[second]
+    assert note.placeholderText() == "required: why was it skipped?"
+    assert "b3261e" in note.styleSheet()
+    qtbot.waitUntil(note.hasFocus, timeout=5_000)
+    dialog.grab().save("/tmp/application_skip_pending.png")
+    # typing a value elsewhere reloads the record: the choice stays
+    rate = dialog.record.parameters[0].parameter_id
+    dialog.actual_edits[rate].setText("12")
+    dialog.save_value(rate)
+    assert dialog.step_results[second].currentData() == "skipped"
+    assert not dialog.message.isVisible()
+
+    dialog.complete()  # still no reason: now it is said, and nothing is completed
+    assert "was skipped: say why in a note" in dialog.message.text()
+    assert not service.get(dialog.record.id).completed
+    note.setText("Rate already set.")
+    note.editingFinished.emit()
+    assert not dialog.message.isVisible() and not note.placeholderText()
+    steps = service.get(dialog.record.id).steps
+    assert [(s.state.value if s.state else None, s.note) for s in steps] == [
+        ("done", None),
+        ("skipped", "Rate already set."),
+    ]
+    dialog.complete()
+    assert dialog.record.completed
+    dialog.grab().save("/tmp/application_skipped.png")
+
+
+def test_the_trainer_of_a_new_session_can_be_changed(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    from fieldsupport.models import User
+
+    with workspace.transaction() as s:
+        s.add(User(username="maria", display_name="Maria Santos"))
+    case_id = open_case(CaseService(workspace), refs)
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    tab = TrainingTab(training, CatalogService(workspace))
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show_case(case_id, refs["customer"])
+    assert tab.trainer.currentText() == "Anna Kowalska"  # the signed-in user
+    assert [tab.trainer.itemText(i) for i in range(tab.trainer.count())] == [
+        "Anna Kowalska",
+        "Maria Santos",
+    ]
+    tab.topic.setText("Dosing pump maintenance")
+    tab.trainer.setEditText("")
+    tab.create_session()
+    assert "Name the trainer" in tab.message.text() and tab.sessions.count() == 0
+    tab.trainer.setEditText("Somebody Else")
+    tab.create_session()
+    assert "no user 'Somebody Else'" in tab.message.text() and tab.sessions.count() == 0
+    tab.trainer.setCurrentIndex(tab.trainer.findText("Maria Santos"))
+    tab.create_session()
+    tab.show_case(case_id, refs["customer"])
+    assert tab.sessions.count() == 1 and "Trainer: Maria Santos" in tab.details.text()
+    (session,) = TrainingService(workspace).of_case(case_id)
+    assert session.trainer == "Maria Santos"
+    tab.grab().save("/tmp/training_trainer.png")

@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from builders import make_refs, open_case
@@ -219,7 +220,7 @@ def test_a_whole_folder_through_its_dialog_with_the_readers_started_meanwhile(
         folder = card if index % 2 else card / "100CANON"
         shutil.copy(source, folder / source.name)
     shutil.copy(ORIENTATION / "Portrait_1.jpg", card / ".thumbnails" / "hidden.jpg")
-    (card / "notes.txt").write_text("not a photo, not picked up from a folder")
+    (card / "notes.txt").write_text("not a photo: not read, but listed")
     assert gallery.folder_button.isVisible() and gallery.folder_button.isEnabled()
     gallery.folder_button.click()
     dialog = gallery.file_dialog
@@ -234,7 +235,10 @@ def test_a_whole_folder_through_its_dialog_with_the_readers_started_meanwhile(
     assert sorted(p.filename or "" for p in gallery.model.photos()) == [
         f"Landscape_{n}.jpg" for n in range(1, 5)
     ]
-    assert gallery.message.text() == "4 imported."
+    assert gallery.message.text() == "4 imported, 1 skipped (not photos)."
+    summary = gallery.summary_dialog.files
+    assert summary.item(0).text().startswith("notes.txt — skipped: not a photo")
+    gallery.summary_dialog.close()
 
 
 def test_cancel_an_import_keeps_whole_photos_and_says_so(
@@ -435,6 +439,73 @@ def test_a_camera_shows_its_button_and_a_shot_is_imported_then_removed(
     assert not folder.exists()
 
 
+def test_a_camera_plugged_in_or_removed_later_shows_or_hides_the_button(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Qt Multimedia does not load on every machine (here: no libpulse), and a camera cannot
+    be plugged in by a test: a stand-in for its module reports the devices and emits
+    ``videoInputsChanged`` as Qt's does, through the gallery's real connection to it."""
+    import sys
+    import types
+
+    from PySide6.QtCore import QObject, Signal
+
+    class MediaDevices(QObject):
+        videoInputsChanged = Signal()
+        cameras: ClassVar[list[str]] = []
+        made: ClassVar[list[MediaDevices]] = []
+
+        def __init__(self, parent: QObject | None = None) -> None:
+            super().__init__(parent)
+            MediaDevices.made.append(self)
+
+        @staticmethod
+        def videoInputs() -> list[str]:
+            return list(MediaDevices.cameras)
+
+    module = types.ModuleType("PySide6.QtMultimedia")
+    module.QMediaDevices = MediaDevices  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", module)
+
+    gallery.show()
+    _show(qtbot, gallery, case_id)
+    qtbot.waitUntil(gallery.camera_note.isVisible, timeout=5000)
+    assert gallery.camera_note.text() == "No camera found; add photos from files instead."
+    assert not gallery.camera_button.isVisible()
+    (devices,) = MediaDevices.made  # one watcher, owned by the gallery
+    assert devices.parent() is gallery
+
+    MediaDevices.cameras = ["USB camera"]  # plugged in
+    devices.videoInputsChanged.emit()
+    assert gallery.camera_button.isVisible() and not gallery.camera_note.isVisible()
+
+    gallery.set_read_only(True)  # a closed case: no camera, whatever is plugged in
+    devices.videoInputsChanged.emit()
+    assert not gallery.camera_button.isVisible()
+    gallery.set_read_only(False)
+    assert gallery.camera_button.isVisible()
+
+    MediaDevices.cameras = []  # removed
+    devices.videoInputsChanged.emit()
+    assert not gallery.camera_button.isVisible() and gallery.camera_note.isVisible()
+    gallery.hide()
+    gallery.show()  # shown again: still one watcher
+    assert len(MediaDevices.made) == 1
+
+
+def test_no_camera_support_watches_nothing(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from PySide6.QtCore import QObject
+
+    from fieldsupport.ui.photo_camera import watch_cameras
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)
+    owner = QObject()
+    assert watch_cameras(owner, lambda: None) is None
+    assert owner.children() == []
+
+
 def test_a_folder_without_photos_says_so(
     qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
 ) -> None:
@@ -445,8 +516,41 @@ def test_a_folder_without_photos_says_so(
     _import(qtbot, gallery, [folder])
     assert gallery.model.rowCount() == 0
     assert gallery.message.text() == (
+        "No photos found there (JPEG, PNG and HEIC files are imported). "
+        "1 other file(s) skipped, not photos."
+    )
+    dialog = gallery.summary_dialog
+    assert [dialog.files.item(i).text() for i in range(dialog.files.count())] == [
+        "MOV_0001.mov — skipped: a video, not a photo"
+    ]
+    dialog.close()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _import(qtbot, gallery, [empty])
+    assert gallery.message.text() == (
         "No photos found there (JPEG, PNG and HEIC files are imported)."
     )
+
+
+def test_a_folder_import_lists_the_files_that_are_not_photos(
+    qtbot: QtBot, gallery: PhotoGallery, case_id: str, tmp_path: Path
+) -> None:
+    _show(qtbot, gallery, case_id)
+    folder = tmp_path / "DCIM"
+    folder.mkdir()
+    _small(folder, "IMG_0001.jpg", "navy")
+    (folder / "IMG_0001.NEF").write_bytes(b"MM raw")
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    _import(qtbot, gallery, [folder])
+    assert gallery.model.rowCount() == 1
+    assert gallery.message.text() == "1 imported, 2 skipped (not photos)."
+    dialog = gallery.summary_dialog
+    assert dialog.headline.text() == gallery.message.text()
+    assert [dialog.files.item(i).text() for i in range(dialog.files.count())] == [
+        "IMG_0001.NEF — skipped: a camera RAW file (its JPEG is imported)",
+        "notes.pdf — skipped: not a photo (JPEG, PNG and HEIC files are imported)",
+        "IMG_0001.jpg — imported",
+    ]
 
 
 def test_thumbnail_cache_is_bounded(qtbot: QtBot, gallery: PhotoGallery, tmp_path: Path) -> None:

@@ -3,12 +3,15 @@ editor draws marks with the mouse, saves them as an annotated copy and edits the
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
 
 import pytest
 from builders import make_refs, open_case
-from PIL import Image
+from PIL import Image, ImageDraw, ImageOps
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from fieldsupport.services.cases import CaseService
@@ -107,6 +110,208 @@ def test_viewer_shows_a_synced_heic_that_came_without_copies(
     assert (viewer.image.width(), viewer.image.height()) == (1600, 1200)
     assert viewer.image.pixelColor(40, 40).blue() > 200  # the blue corner, top left
     assert service.report_copy_path(photo.sha256).is_file()
+    # at full size through Pillow (pi-heif) in the worker: Qt cannot read a HEIC
+    _open_at_full_size(qtbot, viewer)
+    assert (viewer.full_image.width(), viewer.full_image.height()) == (2000, 1500)
+    assert viewer.full_image.pixelColor(40, 40).blue() > 200
+    assert viewer.full_image.pixelColor(1500, 1000).red() > 200
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
+def _pixels(image: QImage, size: tuple[int, int]) -> list[tuple[int, int, int]]:
+    small = image.scaled(
+        *size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    return [small.pixelColor(x, y).getRgb()[:3] for y in range(size[1]) for x in range(size[0])]
+
+
+def _rgb(image: Image.Image) -> list[tuple[int, int, int]]:
+    return [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]  # type: ignore[misc]
+
+
+def _difference(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]]) -> float:
+    return sum(
+        abs(p - q) for pa, pb in zip(a, b, strict=True) for p, q in zip(pa, pb, strict=True)
+    ) / (3 * len(a))
+
+
+def _open_at_full_size(qtbot: QtBot, viewer: PhotoViewer) -> None:
+    """100 % (past what the 1600 px copy resolves): the original is decoded in a worker - not
+    in the click, which returns at once with the copy still shown - and then shown."""
+    started = time.perf_counter()
+    qtbot.mouseClick(viewer.actual_button, Qt.MouseButton.LeftButton)
+    assert time.perf_counter() - started < 0.1
+    assert viewer.full_state == "loading" and viewer.full_image.isNull()
+    assert "full size" in viewer.note.text()
+    with qtbot.waitSignal(viewer.full_shown, timeout=20_000):
+        pass
+    assert viewer.full_state == "shown" and viewer.note.isHidden()
+
+
+def test_viewer_opens_every_orientation_upright_at_full_size(
+    qtbot: QtBot, service: PhotoService, case_id: str
+) -> None:
+    files = sorted(ORIENTATION.glob("*.jpg"))
+    service.import_photos(PhotoOwner(case_id), files)
+    photos = service.photos_of(PhotoOwner(case_id))
+    viewer = PhotoViewer(service, photos, 0)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    for index, photo in enumerate(photos):
+        if index:
+            with qtbot.waitSignal(viewer.shown, timeout=10_000):
+                qtbot.mouseClick(viewer.next_button, Qt.MouseButton.LeftButton)
+            assert viewer.full_image.isNull()  # the previous photo's was let go of
+        viewer.view.fit()
+        assert viewer.full_state == ""  # fitted, the copy is enough: nothing decoded
+        _open_at_full_size(qtbot, viewer)
+        full = viewer.full_image
+        landscape = photo.filename.startswith("Landscape")
+        assert (full.width(), full.height()) == ((1800, 1200) if landscape else (1200, 1800))
+        # the very picture the file shows once its EXIF orientation is applied (Pillow's
+        # reading, independent of Qt's); a mirrored or turned one differs by far more
+        with Image.open(ORIENTATION / photo.filename) as source:
+            size = (45, 30) if landscape else (30, 45)
+            upright = ImageOps.exif_transpose(source).convert("RGB").resize(size)
+            expected = _rgb(upright)
+        assert _difference(_pixels(full, size), expected) < 12, photo.filename
+        mirrored = _rgb(upright.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+        assert _difference(_pixels(full, size), mirrored) > 25
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
+def _stripes(path: Path, size: tuple[int, int], orientation: int) -> None:
+    """A photo of one-pixel black and white stripes across (once upright): detail that only
+    the full-size image resolves, as a nameplate's small print."""
+    width, height = size
+    upright = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(upright)
+    for y in range(0, height, 2):
+        draw.line([(0, y), (width, y)], fill=0)
+    undo = {1: None, 6: Image.Transpose.ROTATE_90, 3: Image.Transpose.ROTATE_180}[orientation]
+    stored = upright.transpose(undo) if undo is not None else upright
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.convert("RGB").save(path, quality=95, exif=exif, subsampling=0)
+
+
+def _row_contrast(viewer: PhotoViewer) -> float:
+    """How far apart neighbouring rows are in the middle of what the view draws."""
+    shot = viewer.view.viewport().grab().toImage()
+    x, y = shot.width() // 2, shot.height() // 2
+    rows = [shot.pixelColor(x, y + i).value() for i in range(-20, 20)]
+    return sum(abs(a - b) for a, b in itertools.pairwise(rows)) / (len(rows) - 1)
+
+
+def test_zoom_past_the_copy_shows_the_original_from_a_worker(
+    qtbot: QtBot, service: PhotoService, case_id: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "nameplate.jpg"
+    _stripes(path, (2400, 3200), 6)  # a portrait, stored turned (EXIF orientation 6)
+    other = tmp_path / "other.jpg"
+    Image.new("RGB", (3000, 2000), "green").save(other)
+    service.import_photos(PhotoOwner(case_id), [path, other])
+    photos = service.photos_of(PhotoOwner(case_id))
+    viewer = PhotoViewer(service, photos, 0)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    assert (viewer.image.width(), viewer.image.height()) == (1200, 1600)  # the copy first
+    fitted = viewer.view.zoom
+    assert fitted == pytest.approx(viewer.view.viewport().height() / 3200, rel=0.02)
+    # zoom steps that the copy still resolves decode nothing
+    while viewer.view.zoom * 1.25 <= 0.5:
+        qtbot.mouseClick(viewer.zoom_in_button, Qt.MouseButton.LeftButton)
+    assert viewer.full_state == "" and viewer.full_image.isNull()
+    _open_at_full_size(qtbot, viewer)
+    assert viewer.zoom_label.text() == "100 %"  # of the original's own pixels
+    full = viewer.full_image
+    assert (full.width(), full.height()) == (2400, 3200)
+    assert _row_contrast(viewer) > 150  # every stripe on the screen
+
+    # the copy, magnified to the same zoom, blurs them into grey
+    viewer.view.item.set_full(QImage())
+    viewer.view.viewport().repaint()
+    assert _row_contrast(viewer) < 60
+    viewer.view.item.set_full(full)
+    qtbot.mouseClick(viewer.fit_button, Qt.MouseButton.LeftButton)  # fitted: the copy is drawn
+    assert viewer.view.item.drawn(viewer.view.zoom) is viewer.view.item.copy
+    qtbot.mouseClick(viewer.actual_button, Qt.MouseButton.LeftButton)
+    assert viewer.full_state == "shown"  # decoded once for this photo, drawn again
+    assert viewer.view.item.drawn(viewer.view.zoom) is viewer.full_image
+
+    # the next photo lets the full-size image go at once, and is itself decoded when zoomed
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        qtbot.mouseClick(viewer.next_button, Qt.MouseButton.LeftButton)
+    assert viewer.full_image.isNull() and viewer.view.item.full.isNull()
+    _open_at_full_size(qtbot, viewer)
+    assert (viewer.full_image.width(), viewer.full_image.height()) == (3000, 2000)
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
+@pytest.mark.parametrize("damage", ["missing", "not a photo", "truncated"])
+def test_viewer_keeps_the_copy_when_the_original_cannot_be_shown(
+    qtbot: QtBot, service: PhotoService, case_id: str, tmp_path: Path, damage: str
+) -> None:
+    path = tmp_path / "pump.jpg"
+    _stripes(path, (3000, 2000), 1)
+    service.import_photos(PhotoOwner(case_id), [path])
+    (photo,) = service.photos_of(PhotoOwner(case_id))
+    original = service.store.original_path(photo.sha256)
+    data = original.read_bytes()
+    original.chmod(0o644)
+    if damage == "missing":
+        original.unlink()
+    elif damage == "not a photo":
+        original.write_bytes(b"\0" * len(data))
+    else:
+        original.write_bytes(data[: len(data) // 2])
+    viewer = PhotoViewer(service, [photo], 0)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    qtbot.mouseClick(viewer.actual_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: viewer.full_state == "failed", timeout=10_000)
+    assert "showing the report-size copy (1600 × 1067)" in viewer.note.text()
+    assert not viewer.note.isHidden()
+    reason = {
+        "missing": "not on this device",
+        "not a photo": "cannot be read",
+        "truncated": "truncated",
+    }[damage]
+    assert reason in viewer.note.text()
+    assert viewer.full_image.isNull() and viewer.view.item.drawn(4.0) is viewer.image
+    assert viewer.view.viewport().grab().toImage().pixelColor(10, 300).value() > 0
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
+def test_an_annotated_photo_shows_its_marks_at_full_size(
+    qtbot: QtBot, service: PhotoService, case_id: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "serial.jpg"
+    _stripes(path, (3000, 2000), 3)  # stored upside down
+    service.import_photos(PhotoOwner(case_id), [path])
+    (photo,) = service.photos_of(PhotoOwner(case_id))
+    mark = {
+        "kind": "rectangle",
+        "colour": "#e53935",
+        "width": 0.01,
+        "points": [[0.1, 0.1], [0.3, 0.3]],
+    }
+    marked = service.annotate(photo.id, [mark])
+    viewer = PhotoViewer(service, [marked], 0)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    _open_at_full_size(qtbot, viewer)
+    full = viewer.full_image
+    assert (full.width(), full.height()) == (3000, 2000)  # not the 1600 px annotated copy
+    red = full.pixelColor(round(0.1 * 2999), round(0.2 * 1999))  # the rectangle's left side
+    assert red.red() > 180 and red.green() < 90 and red.blue() < 90
+    # and the stripes (upright: the photo was stored turned) at the original's resolution
+    column = [full.pixelColor(1500, y).value() for y in range(1000, 1010)]
+    assert max(column) - min(column) > 150
     qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
 
 

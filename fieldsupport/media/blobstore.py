@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -153,6 +154,26 @@ class BlobStore:
         except OSError as exc:
             raise _storage_error(exc) from exc
         return True
+
+    def link_or_copy(self, source: Path, target: Path) -> None:
+        """Give ``target`` the bytes of ``source`` (a file of this store), atomically: a
+        hard link where the file system has them, else a copy. Its temporary name is in the
+        staging folder, where :meth:`sweep` removes it if the process dies meanwhile."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        temp = self.staging / f".partial-{os.urandom(8).hex()}"
+        try:
+            try:
+                os.link(source, temp)
+            except OSError:
+                shutil.copyfile(source, temp)
+            _make_folder(target.parent)
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _storage_error(exc) from exc
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
 
     @contextmanager
     def atomic_writer(self, target: Path) -> Iterator[BinaryIO]:

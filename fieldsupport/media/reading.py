@@ -29,12 +29,21 @@ from fieldsupport.media.images import ImageRefused, PhotoFacts, check, derive, f
 from fieldsupport.tasks import TaskState
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif"}
+# what else a camera card or a phone's folder holds, named in the import's summary
+VIDEO_SUFFIXES = {".mov", ".mp4", ".m4v", ".avi", ".3gp", ".mts", ".m2ts", ".mkv", ".wmv"}
+RAW_SUFFIXES = {
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
+    ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".rwl",
+}  # fmt: skip
 
 
 class Outcome(StrEnum):
     IMPORTED = "imported"
     DUPLICATE = "duplicate"
     REFUSED = "refused"
+    #: a file in a folder that is not a photo by its name (a video, a RAW file, a PDF): not
+    #: read, only listed
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -278,19 +287,47 @@ class Deriver:
             )
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders walked recursively (a phone or camera mount); hidden files
-    and folders skipped, a folder's files in name order."""
+@dataclass(frozen=True)
+class Found:
+    """The files to import, and those of the folders that are not photos (``skipped``)."""
+
+    files: list[Path]
+    skipped: list[FileResult]
+
+
+def not_a_photo(path: Path) -> str:
+    """Why a file in a folder is not imported, for the summary."""
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return "a video, not a photo"
+    if suffix in RAW_SUFFIXES:
+        return "a camera RAW file (its JPEG is imported)"
+    return "not a photo (JPEG, PNG and HEIC files are imported)"
+
+
+def find(paths: Iterable[Path]) -> Found:
+    """Files as given, folders walked recursively (a phone or camera mount): their photos by
+    name, in name order, and the rest listed as skipped (videos, RAW files, PDFs, ...) so an
+    import says what it left out; hidden files and folders (a Mac's ``._`` files, a card's
+    ``.Trashes``) are passed over without a word. Files named one by one are all imported
+    (one that is no photo is refused with its reason)."""
     files: list[Path] = []
+    skipped: list[FileResult] = []
     for path in paths:
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files += [
-                    Path(root) / n
-                    for n in sorted(names)
-                    if not n.startswith(".") and Path(n).suffix.lower() in PHOTO_SUFFIXES
-                ]
+                for name in sorted(n for n in names if not n.startswith(".")):
+                    file = Path(root) / name
+                    if file.suffix.lower() in PHOTO_SUFFIXES:
+                        files.append(file)
+                    else:
+                        skipped.append(FileResult(file, Outcome.SKIPPED, not_a_photo(file)))
         else:
             files.append(path)
-    return files
+    return Found(files, skipped)
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """The files :func:`find` imports."""
+    return find(paths).files

@@ -25,12 +25,12 @@ from fieldsupport.media.reading import (
     Outcome,
     Staged,
     discard,
-    expand,
+    find,
     new_token,
     read_photo,
 )
 from fieldsupport.models import Attachment, Blob
-from fieldsupport.services.photo_records import PhotoOwner, next_position
+from fieldsupport.services.photo_records import PhotoOwner, is_photo, next_position
 from fieldsupport.tasks import Cancelled, TaskState
 from fieldsupport.workspace import Workspace
 
@@ -40,8 +40,12 @@ class ImportSummary:
     results: list[FileResult] = field(default_factory=list)
     #: the import was cancelled after ``results`` (whole files only)
     cancelled: bool = False
+    #: files of the folders that are not photos (Outcome.SKIPPED), not read
+    skipped: list[FileResult] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
+        if outcome is Outcome.SKIPPED:
+            return len(self.skipped)
         return sum(r.outcome is outcome for r in self.results)
 
 
@@ -90,8 +94,9 @@ class PhotoImporter:
 
     def run(self, owner: PhotoOwner, paths: Sequence[Path], state: TaskState) -> ImportSummary:
         """Import ``paths`` (files and folders) for an owner already resolved."""
-        files = expand(paths)
-        summary = ImportSummary()
+        found = find(paths)
+        files = found.files
+        summary = ImportSummary(skipped=found.skipped)
         try:
             with Deriver(len(files), self.store.root) as deriver:
                 for index, read in enumerate(deriver.run(files, state)):
@@ -184,6 +189,7 @@ class PhotoImporter:
                     Attachment.sha256 == sha256,
                     *same_owner,
                     Attachment.deleted_at.is_(None),
+                    is_photo(),  # a solution's file with the same bytes is not this photo
                 )
             )
             if duplicate is not None:

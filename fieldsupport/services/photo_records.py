@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
@@ -148,6 +148,14 @@ def group(rows: Sequence[Attachment]) -> list[PhotoView]:
 
 def new_pair_id() -> str:
     return str(uuid.uuid4())
+
+
+def is_photo() -> ColumnElement[bool]:
+    """Rows that are photos: every attachment except a custom solution's files (a data
+    sheet, a drawing, a spreadsheet: ``services.solution_files``). Those are attached as
+    they are, so they have no pixel size; every photo has one (the photo pipeline reads it,
+    an annotated copy is rendered at one)."""
+    return or_(Attachment.solution_id.is_(None), Attachment.width.is_not(None))
 
 
 # -- owners ---------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from fieldsupport.services.photo_records import (
     editable,
     family,
     group,
+    is_photo,
     leave_pair,
     new_pair_id,
     original_of,
@@ -120,7 +121,11 @@ class PhotoService:
         with self.workspace.transaction() as session:
             rows = session.scalars(
                 select(Attachment)
-                .where(getattr(Attachment, column) == value, Attachment.deleted_at.is_(None))
+                .where(
+                    getattr(Attachment, column) == value,
+                    Attachment.deleted_at.is_(None),
+                    is_photo(),
+                )
                 .order_by(Attachment.position, Attachment.created_at, Attachment.id)
             ).all()
             return group(rows)
@@ -139,6 +144,7 @@ class PhotoService:
                     getattr(Attachment, column) == value,
                     Attachment.deleted_at.is_not(None),
                     Attachment.derived_from_id.is_(None),
+                    is_photo(),
                 )
                 .order_by(Attachment.deleted_at.desc(), Attachment.position)
             ).all()

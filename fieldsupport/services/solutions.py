@@ -27,6 +27,12 @@ from fieldsupport.models import (
 )
 from fieldsupport.models.enums import SolutionStatus
 from fieldsupport.services.records import get_live
+from fieldsupport.services.solution_files import (
+    SolutionFileView,
+    carry_over,
+    file_view,
+    files_of,
+)
 from fieldsupport.services.validation import (
     NAME_LEN,
     SHORT_LEN,
@@ -109,6 +115,8 @@ class SolutionView:
     released_at: datetime | None
     steps: tuple[StepView, ...]
     parameters: tuple[ParameterView, ...]
+    # data sheets, drawings, spreadsheets... (services.solution_files)
+    files: tuple[SolutionFileView, ...] = ()
 
     @property
     def editable(self) -> bool:
@@ -181,7 +189,8 @@ class SolutionService:
             return _view(session, solution)
 
     def new_version(self, solution_id: str) -> SolutionView:
-        """A new draft version copied from ``solution_id`` (usually the released one)."""
+        """A new draft version copied from ``solution_id`` (usually the released one), with
+        its attached files (the same blobs)."""
         with self.workspace.transaction() as session:
             source = get_live(session, CustomSolution, solution_id, "custom solution")
             latest = session.scalar(
@@ -203,10 +212,17 @@ class SolutionService:
                 ],
             )
             family = source.family_id
-        return self._save_new(draft, family_id=family, version_number=int(latest or 0) + 1)
+        return self._save_new(
+            draft, family_id=family, version_number=int(latest or 0) + 1, files_from=source.id
+        )
 
     def _save_new(
-        self, draft: SolutionDraft, *, family_id: str, version_number: int
+        self,
+        draft: SolutionDraft,
+        *,
+        family_id: str,
+        version_number: int,
+        files_from: str | None = None,
     ) -> SolutionView:
         checked = _check_draft(draft)
         with self.workspace.transaction() as session:
@@ -220,6 +236,8 @@ class SolutionService:
             session.add(solution)
             session.flush()
             _apply(session, solution, checked)
+            if files_from is not None:
+                carry_over(session, files_from, solution.id)
             session.flush()
             return _view(session, solution)
 
@@ -404,4 +422,5 @@ def _view(session: Session, solution: CustomSolution) -> SolutionView:
             ParameterView(p.id, p.position, p.name, p.unit, p.target, p.min_value, p.max_value)
             for p in sorted(_parameters(solution), key=lambda p: p.position)
         ),
+        files=tuple(file_view(row) for row in files_of(session, solution.id)),
     )

@@ -4,10 +4,11 @@ report prints."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
@@ -33,6 +34,14 @@ from fieldsupport.services.validation import (
 from fieldsupport.workspace import Workspace
 
 MAX_TRAINING_MINUTES = 5 * 24 * 60  # a week-long course is the longest plausible session
+
+
+class _Trainer(enum.Enum):
+    SIGNED_IN = "the signed-in user"
+
+
+#: ``create_session``'s trainer when none is named: the service's user (who logs it)
+SIGNED_IN = _Trainer.SIGNED_IN
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,10 @@ class TrainingService:
         customer_id: str | None = None,
         visit_id: str | None = None,
         materials: str | None = None,
+        trainer: str | _Trainer | None = SIGNED_IN,
     ) -> TrainingView:
+        """``trainer``: who gave the training, a user's id or user name (a colleague may
+        have given it); by default the signed-in user."""
         title = require_text(topic, "topic", max_len=NAME_LEN)
         start = require_aware(started_at, "start")
         if not isinstance(duration_minutes, int) or isinstance(duration_minutes, bool):
@@ -109,12 +121,15 @@ class TrainingService:
             if customer_id is None:
                 raise ValidationError("A training session needs a customer or a case.")
             get_live(session, Customer, customer_id, "customer")
+            trainer_id = (
+                self.user_id if isinstance(trainer, _Trainer) else _trainer(session, trainer)
+            )
             training = TrainingSession(
                 case_id=case_id,
                 customer_id=customer_id,
                 visit_id=visit_id,
                 topic=title,
-                trainer_id=self.user_id,
+                trainer_id=trainer_id,
                 started_at=start,
                 duration_minutes=duration_minutes,
                 materials=optional_text(materials, "materials"),
@@ -192,6 +207,16 @@ class TrainingService:
                 session, get_live(session, TrainingSession, session_id, "training session")
             )
 
+    def trainers(self) -> list[tuple[str, str]]:
+        """(id, display name) of the people who can be named as a session's trainer."""
+        with self.workspace.transaction() as session:
+            rows = session.execute(
+                select(User.id, User.display_name)
+                .where(User.deleted_at.is_(None))
+                .order_by(User.display_name)
+            )
+            return [(r[0], r[1]) for r in rows]
+
     def of_case(self, case_id: str) -> list[TrainingView]:
         with self.workspace.transaction() as session:
             rows = session.scalars(
@@ -217,6 +242,27 @@ def _attendee(a: TrainingAttendee) -> AttendeeView:
         a.signature_id is not None,
         a.assessment,
     )
+
+
+def _trainer(session: Session, ref: str | None) -> str:
+    """The id of the user named as trainer (by id, user name or display name)."""
+    text = (ref or "").strip()
+    if not text:
+        raise ValidationError(
+            "Name the trainer: who gave the training? (It is printed on the report.)",
+            field="trainer",
+        )
+    user = session.get(User, text) or session.scalar(
+        select(User).where(
+            (User.username == text) | (func.lower(User.display_name) == text.lower())
+        )
+    )
+    if user is None or user.deleted_at is not None:
+        raise ValidationError(
+            f"There is no user {text!r} to name as the trainer: choose one from the list.",
+            field="trainer",
+        )
+    return user.id
 
 
 def training_view(session: Session, training: TrainingSession) -> TrainingView:

@@ -17,9 +17,6 @@ its positions: ``apply`` never lets a null from the server clear them
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from typing import Any
 
 from fieldsupport.errors import ValidationError
@@ -101,14 +98,5 @@ def _copy_derived(store: BlobStore, original: str, sent: str) -> None:
         source, target = path_of(original), path_of(sent)
         if not source.is_file() or target.is_file():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(source, target)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    temp = target.with_name(target.name + ".part")
-    try:
-        os.link(source, temp)
-    except OSError:
-        shutil.copyfile(source, temp)
-    os.replace(temp, target)
+        # staged in the store's staging folder: a crash's leftover is swept at the next open
+        store.link_or_copy(source, target)

@@ -38,6 +38,7 @@ from fieldsupport.ui.step_photos import StepPhotoCell, step_photo_view
 from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
     InlineMessage,
+    fit_to_screen,
     format_time,
     parse_number,
     touch_button,
@@ -90,7 +91,7 @@ class ApplicationDialog(QDialog):
             self.tr("Apply {0} v{1}").format(record.solution_title, record.version_number)
         )
         self.setAccessibleName(self.tr("Application record"))
-        self.resize(1000, 800)
+        fit_to_screen(self, 1000, 800)
         self.heading = QLabel(self)
         self.heading.setWordWrap(True)
         # before/after photos of the record (also in the case's Photos tab and the report)
@@ -139,6 +140,8 @@ class ApplicationDialog(QDialog):
         self.reason_edits: dict[str, QLineEdit] = {}
         self.step_results: dict[str, QComboBox] = {}
         self.step_notes: dict[str, QLineEdit] = {}
+        # steps chosen "Skipped" whose reason is still being typed (saved with the reason)
+        self.unsaved_skips: set[str] = set()
 
         self.process = QListWidget(self)
         self.process.setAccessibleName(self.tr("Process measurements"))
@@ -270,7 +273,7 @@ class ApplicationDialog(QDialog):
                 result.addItem(self.tr("Skipped"), StepResultState.SKIPPED.value)
                 result.setAccessibleName(self.tr("Result of step {0}").format(s.position))
                 note.setAccessibleName(self.tr("Note on step {0}").format(s.position))
-                result.activated.connect(lambda _i, sid=s.step_id: self.save_step(sid))
+                result.activated.connect(lambda _i, sid=s.step_id: self.choose_result(sid))
                 note.editingFinished.connect(lambda sid=s.step_id: self.save_step(sid))
                 self.steps.setCellWidget(row, STEP_RESULT, result)
                 self.steps.setCellWidget(row, STEP_NOTE, note)
@@ -281,7 +284,10 @@ class ApplicationDialog(QDialog):
                 photo.view.connect(lambda sid=s.step_id: self.view_step_photo(sid))
                 self.steps.setCellWidget(row, STEP_PHOTO, photo)
                 self.step_photos[s.step_id] = photo
-            result.setCurrentIndex(max(result.findData(s.state.value if s.state else ""), 0))
+            state = s.state.value if s.state else ""
+            if s.step_id in self.unsaved_skips and not done:
+                state = StepResultState.SKIPPED.value  # chosen, its reason not typed yet
+            result.setCurrentIndex(max(result.findData(state), 0))
             note.setText(s.note or "")
             note.setCursorPosition(0)
             note.setToolTip(s.note or "")
@@ -329,6 +335,9 @@ class ApplicationDialog(QDialog):
             return  # not a value (yet): saving it says what is wrong
         self._mark(row, parameter_id, out_of_range(value, p.min_value, p.max_value))
 
+    def _step_position(self, step_id: str) -> int:
+        return next((s.position for s in self.record.steps if s.step_id == step_id), 0)
+
     def view_step_photo(self, step_id: str) -> None:
         from fieldsupport.ui.photo_viewer import PhotoViewer
 
@@ -367,19 +376,42 @@ class ApplicationDialog(QDialog):
         self.changed.emit()
 
     @Slot()
-    def save_step(self, step_id: str) -> None:
+    def choose_result(self, step_id: str) -> None:
+        """A result chosen for a step. "Skipped" needs a reason: without one yet, the note
+        asks for it and has the cursor; the step is saved once the reason is there (only
+        leaving the note empty, or completing the record, says it is missing)."""
+        note = self.step_notes[step_id]
+        skipped = self.step_results[step_id].currentData() == StepResultState.SKIPPED.value
+        self._mark_note(step_id, skipped and not note.text().strip())
+        if skipped and not note.text().strip() and not self.record.completed:
+            self.unsaved_skips.add(step_id)
+            note.setFocus()
+            return
+        self.save_step(step_id)
+
+    def _mark_note(self, step_id: str, wanted: bool) -> None:
+        note = self.step_notes[step_id]
+        note.setPlaceholderText(self.tr("required: why was it skipped?") if wanted else "")
+        note.setStyleSheet("QLineEdit { border: 2px solid #b3261e; }" if wanted else "")
+
+    @Slot()
+    def save_step(self, step_id: str) -> bool:
         state = self.step_results[step_id].currentData()
         if not state or self.record.completed:
-            return
+            self.unsaved_skips.discard(step_id)
+            return True
         try:
             self._service.record_step(
                 self.record.id, step_id, state, self.step_notes[step_id].text()
             )
         except FieldSupportError as exc:
             self.message.show_error(str(exc))
-            return
+            return False
+        self.unsaved_skips.discard(step_id)
+        self._mark_note(step_id, False)
         self.message.clear_message()
         self.changed.emit()
+        return True
 
     @Slot()
     def add_measurement(self) -> None:
@@ -404,6 +436,10 @@ class ApplicationDialog(QDialog):
 
     @Slot()
     def complete(self) -> None:
+        for step_id in sorted(self.unsaved_skips, key=self._step_position):
+            if not self.save_step(step_id):  # skipped, still without a reason: says so
+                self.step_notes[step_id].setFocus()
+                return
         try:
             record = self._service.complete(
                 self.record.id, self.outcome.currentData(), self.outcome_notes.text()

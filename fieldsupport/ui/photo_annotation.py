@@ -43,7 +43,13 @@ from fieldsupport.media.annotate import (
 from fieldsupport.services.photos import PhotoService, PhotoView
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.photo_viewer import upright_job
-from fieldsupport.ui.widgets import TOUCH_HEIGHT, InlineMessage, touch_button, touch_line
+from fieldsupport.ui.widgets import (
+    TOUCH_HEIGHT,
+    InlineMessage,
+    fit_to_screen,
+    touch_button,
+    touch_line,
+)
 
 Mark = dict[str, Any]
 COLOURS = {
@@ -325,7 +331,7 @@ class AnnotationEditor(QDialog):
         self.set_tool("arrow")
         self.set_colour(COLOURS["Red"])
         self._changed()
-        self.resize(1000, 780)
+        fit_to_screen(self, 1000, 780)
         self._load()
 
     def _load(self) -> None:

@@ -1,19 +1,21 @@
 """Taking photos with the computer's camera (Qt Multimedia).
 
 Where there is no camera (or Qt Multimedia cannot load: a server, a stripped-down system)
-the gallery hides its camera button and says why in a short note. Each picture is saved by
-the camera backend to a temporary folder of its own and handed to the gallery, which imports
-it like any other file (and removes the folder afterwards).
+the gallery hides its camera button and says why in a short note; a camera plugged in or
+removed later shows or hides it (where Qt Multimedia loads, it reports such changes). Each
+picture is saved by the camera backend to a temporary folder of its own and handed to the
+gallery, which imports it like any other file (and removes the folder afterwards).
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from fieldsupport.ui.widgets import InlineMessage, touch_button
@@ -34,6 +36,19 @@ def camera_status() -> tuple[bool, str]:
     if not QMediaDevices.videoInputs():
         return False, _tr("No camera found; add photos from files instead.")
     return True, ""
+
+
+def watch_cameras(parent: QObject, changed: Callable[[], None]) -> QObject | None:
+    """Call ``changed`` whenever a camera is plugged in or removed (Qt Multimedia's
+    ``QMediaDevices.videoInputsChanged``), for as long as ``parent`` lives; returns the
+    object that watches. None where Qt Multimedia cannot load: there is nothing to watch."""
+    if camera_support_problem() is not None:
+        return None
+    from PySide6.QtMultimedia import QMediaDevices
+
+    devices = QMediaDevices(parent)
+    devices.videoInputsChanged.connect(changed)
+    return devices
 
 
 def camera_support_problem() -> str | None:

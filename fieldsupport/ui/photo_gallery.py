@@ -163,6 +163,7 @@ class PhotoGallery(QWidget):
         self.paste_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.paste_shortcut.activated.connect(self.paste)
         self._camera_checked = False
+        self._camera_watch: Any = None  # Qt Multimedia's device list, where it loads
         self._selection_changed()
 
     def _action(self, text: str, slot: Callable[[], None]) -> QPushButton:
@@ -376,7 +377,7 @@ class PhotoGallery(QWidget):
         if not self._camera_checked:
             self._camera_checked = True
             # not at construction: Qt Multimedia takes ~40 ms to load, start-up needs it not
-            QTimer.singleShot(0, self.check_camera)
+            QTimer.singleShot(0, self._start_camera)
 
     # -- selection --------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
@@ -583,7 +584,11 @@ class PhotoGallery(QWidget):
     def _imported(self, summary: ImportSummary) -> None:
         self.last_summary = summary
         self._reselect = [r.attachment_id for r in summary.results if r.attachment_id]
-        if summary.cancelled or summary.count(Outcome.IMPORTED) != len(summary.results):
+        if (
+            summary.cancelled
+            or summary.skipped
+            or summary.count(Outcome.IMPORTED) != len(summary.results)
+        ):
             self.summary_dialog = ImportSummaryDialog(summary, self)
             self.summary_dialog.open()
         if summary.count(Outcome.REFUSED):
@@ -636,6 +641,16 @@ class PhotoGallery(QWidget):
         self.changed.emit()
 
     # -- camera -----------------------------------------------------------------------------
+    @Slot()
+    def _start_camera(self) -> None:
+        """The first look for a camera, and from then on the button follows cameras plugged
+        in or removed (a USB camera), where Qt Multimedia loads."""
+        from fieldsupport.ui.photo_camera import watch_cameras
+
+        self.check_camera()
+        if self._camera_watch is None:
+            self._camera_watch = watch_cameras(self, self.check_camera)
+
     @Slot()
     def check_camera(self) -> None:
         from fieldsupport.ui.photo_camera import camera_status, camera_support_problem

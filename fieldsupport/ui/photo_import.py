@@ -100,10 +100,14 @@ def start_import(
 
 
 def summary_text(summary: ImportSummary) -> str:
+    skipped = summary.count(Outcome.SKIPPED)
     if not summary.results and not summary.cancelled:
         # a folder with no photo in it (the wrong folder, a phone's videos only): "0
         # imported." would read as if something had failed quietly
-        return "No photos found there (JPEG, PNG and HEIC files are imported)."
+        text = "No photos found there (JPEG, PNG and HEIC files are imported)."
+        if skipped:
+            text += f" {skipped} other file(s) skipped, not photos."
+        return text
     imported = summary.count(Outcome.IMPORTED)
     duplicates = summary.count(Outcome.DUPLICATE)
     refused = summary.count(Outcome.REFUSED)
@@ -112,6 +116,8 @@ def summary_text(summary: ImportSummary) -> str:
         parts.append(f"{duplicates} already there")
     if refused:
         parts.append(f"{refused} refused")
+    if skipped:
+        parts.append(f"{skipped} skipped (not photos)")
     text = ", ".join(parts) + "."
     if summary.cancelled:
         text = "Import cancelled: " + text
@@ -131,11 +137,14 @@ class ImportSummaryDialog(QDialog):
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Files and what happened to them"))
         self.files.setWordWrap(True)
-        order = {Outcome.REFUSED: 0, Outcome.DUPLICATE: 1, Outcome.IMPORTED: 2}
-        for result in sorted(summary.results, key=lambda r: order[r.outcome]):
+        order = {Outcome.REFUSED: 0, Outcome.SKIPPED: 1, Outcome.DUPLICATE: 2, Outcome.IMPORTED: 3}
+        everything = [*summary.results, *summary.skipped]
+        for result in sorted(everything, key=lambda r: order[r.outcome]):
             item = QListWidgetItem(self._line(result))
             if result.outcome is Outcome.REFUSED:
                 item.setForeground(Qt.GlobalColor.darkRed)
+            elif result.outcome is Outcome.SKIPPED:
+                item.setForeground(Qt.GlobalColor.darkGray)
             self.files.addItem(item)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -151,9 +160,10 @@ class ImportSummaryDialog(QDialog):
             Outcome.IMPORTED: self.tr("imported"),
             Outcome.DUPLICATE: self.tr("already attached here"),
             Outcome.REFUSED: self.tr("refused"),
+            Outcome.SKIPPED: self.tr("skipped"),
         }
         text = f"{result.path.name} — {words[result.outcome]}"
-        if result.outcome is Outcome.REFUSED and result.reason:
+        if result.outcome in (Outcome.REFUSED, Outcome.SKIPPED) and result.reason:
             text += f": {result.reason}"
         return text
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldsupport.ui.widgets import touch_button
+from fieldsupport.ui.widgets import fit_to_screen, touch_button
 
 ZOOM_STEP = 1.25
 
@@ -32,7 +32,7 @@ class ReportPreviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
-        self.resize(900, 1000)
+        fit_to_screen(self, 900, 1000)
         self.pane = PdfPane(self)
         self.pane.view.setAccessibleName(self.tr("Report preview"))
         self.document, self.view = self.pane.document, self.pane.view

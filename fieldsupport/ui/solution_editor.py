@@ -1,21 +1,30 @@
 """Authoring a custom solution version (technical advisor): what it is for, the procedure
-steps (each with an optional photo), the parameters with their target ranges, materials and
-safety notes. Released versions open read-only; changing one means a new version."""
+steps (each with an optional photo), the parameters with their target ranges, materials,
+safety notes and attached files (data sheets, drawings, spreadsheets). Released versions
+open read-only (the engineer reads them so, offline, and opens their files); changing one
+means a new version."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,6 +34,11 @@ from PySide6.QtWidgets import (
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.services.applications import parse_quantity
 from fieldsupport.services.photos import PhotoService
+from fieldsupport.services.solution_files import (
+    SolutionFileService,
+    SolutionFileView,
+    size_text,
+)
 from fieldsupport.services.solutions import (
     ParameterSpec,
     SolutionDraft,
@@ -32,6 +46,7 @@ from fieldsupport.services.solutions import (
     SolutionView,
     StepSpec,
 )
+from fieldsupport.tasks import TaskState
 from fieldsupport.ui.jobs import JobRunner
 from fieldsupport.ui.photo_model import ThumbnailLoader
 from fieldsupport.ui.step_photos import (
@@ -45,6 +60,7 @@ from fieldsupport.ui.widgets import (
     BoundedTextEdit,
     InlineMessage,
     align_form_labels,
+    fit_to_screen,
     parse_number,
     touch_button,
 )
@@ -61,6 +77,12 @@ def _table(parent: QWidget, name: str, headers: tuple[str, ...]) -> QTableWidget
     table.horizontalHeader().setStretchLastSection(True)
     table.verticalHeader().setDefaultSectionSize(TOUCH_HEIGHT)
     return table
+
+
+def opened_files_folder() -> Path:
+    """Where attached files are copied to be opened (never the blob store itself)."""
+    cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    return Path(cache or tempfile.gettempdir()) / "opened-files"
 
 
 def _limit(text: str, unit: str, label: str) -> float | None:
@@ -83,10 +105,15 @@ class SolutionEditor(QDialog):
         parent: QWidget | None = None,
         *,
         photos: PhotoService | None = None,
+        files: SolutionFileService | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._photos = photos or PhotoService(service.workspace)
+        self._files = files or SolutionFileService(service.workspace)
+        # how a copy of an attached file is handed to the system's viewer (tests replace it)
+        self.open_folder = opened_files_folder()
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.jobs = JobRunner(self)
         self.loader = ThumbnailLoader(self.jobs, self, make_missing=self._photos.make_copies)
         self.solution = solution
@@ -95,7 +122,7 @@ class SolutionEditor(QDialog):
         version = f" v{solution.version_number}" if solution else ""
         self.setWindowTitle(self.tr("Custom solution") + version)
         self.setAccessibleName(self.tr("Custom solution editor"))
-        self.resize(900, 780)
+        fit_to_screen(self, 900, 780)
         self.title = QLineEdit(self)
         self.title.setAccessibleName(self.tr("Solution title"))
         self.product = QComboBox(self)
@@ -128,6 +155,22 @@ class SolutionEditor(QDialog):
         self.add_parameter.clicked.connect(lambda: self._add_row(self.parameters))
         self.remove_button = touch_button(self.tr("Remove selected row"), self)
         self.remove_button.clicked.connect(self._remove_rows)
+        self.files = QListWidget(self)
+        self.files.setAccessibleName(self.tr("Attached files"))
+        self.files.setMaximumHeight(2 * TOUCH_HEIGHT + 6)
+        self.files.itemActivated.connect(lambda _item: self.open_selected_file())
+        self.files.currentRowChanged.connect(lambda _row: self._file_chosen())
+        self.add_file_button = touch_button(self.tr("Add file…"), self)
+        self.add_file_button.setToolTip(
+            self.tr("Attach a safety data sheet, a drawing, a spreadsheet or a photo")
+        )
+        self.add_file_button.clicked.connect(self.choose_file)
+        self.open_file_button = touch_button(self.tr("Open"), self, accessible="Open file")
+        self.open_file_button.clicked.connect(self.open_selected_file)
+        self.remove_file_button = touch_button(
+            self.tr("Remove file"), self, accessible="Remove file"
+        )
+        self.remove_file_button.clicked.connect(self.remove_selected_file)
         self.message = InlineMessage(self)
         for widget in (self.title, self.process, self.materials, self.safety, self.product):
             widget.setMinimumHeight(TOUCH_HEIGHT)
@@ -167,6 +210,12 @@ class SolutionEditor(QDialog):
         layout.addWidget(QLabel(self.tr("Parameters and target ranges"), self))
         layout.addWidget(self.parameters, 2)
         layout.addLayout(rows)
+        layout.addWidget(QLabel(self.tr("Attached files (data sheets, drawings, ...)"), self))
+        attached = QHBoxLayout()  # one low row: the dialog has to fit a laptop's screen
+        attached.addWidget(self.files, 1)
+        for button in (self.add_file_button, self.open_file_button, self.remove_file_button):
+            attached.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(attached)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         if solution is not None:
@@ -180,8 +229,11 @@ class SolutionEditor(QDialog):
             self.add_parameter,
             self.remove_button,
             self.save_button,
+            self.add_file_button,
         ):
             widget.setEnabled(not read_only)
+        self.remove_file_button.setVisible(not read_only)
+        self._file_chosen()
         if read_only:
             for table in (self.steps, self.parameters):
                 table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -201,6 +253,112 @@ class SolutionEditor(QDialog):
                 self.parameters,
                 [p.name, p.unit or ""] + ["" if v is None else f"{v:g}" for v in values],
             )
+        self.show_files(solution.files)
+
+    # -- attached files ---------------------------------------------------------------------
+    def show_files(self, files: tuple[SolutionFileView, ...] | list[SolutionFileView]) -> None:
+        chosen = self.selected_file()
+        self.files.clear()
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+        for f in files:
+            item = QListWidgetItem(icon, f"{f.filename} — {size_text(f.size_bytes)}")
+            item.setData(Qt.ItemDataRole.UserRole, f.id)
+            item.setToolTip(f"{f.filename}\n{f.media_type}")
+            self.files.addItem(item)
+            if f.id == chosen:
+                self.files.setCurrentItem(item)
+        if self.files.currentRow() < 0 and self.files.count():
+            self.files.setCurrentRow(0)
+        self._file_chosen()
+
+    def selected_file(self) -> str | None:
+        item = self.files.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _file_chosen(self) -> None:
+        chosen = self.selected_file() is not None
+        self.open_file_button.setEnabled(chosen)
+        self.remove_file_button.setEnabled(chosen and not self.read_only)
+
+    @Slot()
+    def choose_file(self) -> None:
+        if self.read_only:
+            return
+        if self.solution is None:
+            # a file belongs to a solution version: a new one is saved as a draft first
+            if not self._store():
+                return
+            self.message.show_info(self.tr("Saved as a draft, so the file can belong to it."))
+        dialog = QFileDialog(self, self.tr("Attach a file to the solution"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda name: self.add_file(Path(name)))
+        dialog.open()
+        self.file_dialog = dialog
+
+    def add_file(self, path: Path) -> None:
+        """Store ``path`` and attach it to this version (in a worker: it may be large)."""
+        solution = self.solution
+        if solution is None or self.read_only:
+            return
+        self.add_file_button.setEnabled(False)
+
+        def job(task: TaskState) -> list[SolutionFileView]:
+            self._files.attach(solution.id, path, task)
+            return self._files.files(solution.id)
+
+        def done(files: list[SolutionFileView]) -> None:
+            self.add_file_button.setEnabled(not self.read_only)
+            self.show_files(files)
+            self.message.show_info(self.tr("{0} is attached to this version.").format(path.name))
+
+        def failed(error: BaseException) -> None:
+            self.add_file_button.setEnabled(not self.read_only)
+            self.message.show_failure(error, self.jobs.show_error)
+
+        self.file_operation = self.jobs.run(
+            job, done, failed, label=self.tr("Attaching {0}…").format(path.name)
+        )
+
+    @Slot()
+    def remove_selected_file(self) -> None:
+        file_id, solution = self.selected_file(), self.solution
+        if file_id is None or solution is None or self.read_only:
+            return
+        name = self.files.currentItem().text().rsplit(" — ", 1)[0]
+        try:
+            self._files.remove(file_id)
+            self.show_files(self._files.files(solution.id))
+        except FieldSupportError as exc:
+            self.message.show_error(str(exc))
+            return
+        self.message.show_info(self.tr("{0} was removed from this version.").format(name))
+
+    @Slot()
+    def open_selected_file(self) -> None:
+        """Open the chosen file in the system's viewer, from a copy outside the blob store
+        (made in a worker); works offline and on a released version."""
+        file_id = self.selected_file()
+        if file_id is None:
+            self.message.show_error(self.tr("Choose a file in the list first."))
+            return
+        folder = self.open_folder
+
+        def done(path: Path) -> None:
+            if self.open_url(QUrl.fromLocalFile(str(path))):
+                self.message.show_info(self.tr("Opened {0}.").format(path.name))
+            else:
+                self.message.show_error(
+                    self.tr("No program on this computer opens {0}; a copy is in {1}.").format(
+                        path.name, path.parent
+                    )
+                )
+
+        self.open_operation = self.jobs.run(
+            lambda _task: self._files.open_copy(file_id, folder),
+            done,
+            lambda error: self.message.show_failure(error, self.jobs.show_error),
+            label=self.tr("Opening the file…"),
+        )
 
     def _add_step_row(
         self, title: str | None, instructions: str = "", photo_sha256: str | None = None

@@ -73,6 +73,15 @@ class TrainingTab(QWidget):
         self.duration.setSuffix(self.tr(" min"))
         self.duration.setMinimumHeight(TOUCH_HEIGHT)
         self.materials = touch_line(self, self.tr("Materials used"))
+        # who gave the session: the signed-in user unless a colleague did (a user's name)
+        self.trainer = QComboBox(self)
+        self.trainer.setEditable(True)
+        self.trainer.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.trainer.setAccessibleName(self.tr("Trainer"))
+        self.trainer.setToolTip(self.tr("Who gave the training (printed on the report)"))
+        self.trainer.lineEdit().setPlaceholderText(self.tr("Trainer"))
+        self.trainer.setMinimumHeight(TOUCH_HEIGHT)
+        self.trainer.setMinimumContentsLength(14)
         self.create_button = touch_button(self.tr("New session"), self)
         self.create_button.clicked.connect(self.create_session)
 
@@ -120,7 +129,11 @@ class TrainingTab(QWidget):
         form.addWidget(self.topic, 0, 0, 1, 2)
         form.addWidget(self.start, 0, 2)
         form.addWidget(self.duration, 0, 3)
-        form.addWidget(self.materials, 1, 0, 1, 3)
+        form.addWidget(self.materials, 1, 0, 1, 2)
+        trainer = QHBoxLayout()
+        trainer.addWidget(QLabel(self.tr("Trainer:"), self))
+        trainer.addWidget(self.trainer, 1)
+        form.addLayout(trainer, 1, 2)
         form.addWidget(self.create_button, 1, 3)
         add = QHBoxLayout()
         add.addWidget(self.name, 2)
@@ -160,6 +173,7 @@ class TrainingTab(QWidget):
         self.sessions.blockSignals(False)
         if changed_case:
             self.start.setDateTime(QDateTime.currentDateTime())
+            self._fill_trainers()
             self.contacts.clear()
             for contact_id, name in self._catalog.contacts(customer_id):
                 self.contacts.addItem(name, contact_id)
@@ -267,12 +281,27 @@ class TrainingTab(QWidget):
                 duration_minutes=self.duration.value(),
                 case_id=case_id,
                 materials=self.materials.text(),
+                trainer=self.trainer_ref(),
             )
         ):
             self.topic.clear()
             self.materials.clear()
             self.current = None
             self.changed.emit()
+
+    def _fill_trainers(self) -> None:
+        """Every user, the signed-in one chosen (who usually gave the session)."""
+        self.trainer.clear()
+        for user_id, name in self._training.trainers():
+            self.trainer.addItem(name, user_id)
+        signed_in = self.trainer.findData(self._training.user_id)
+        self.trainer.setCurrentIndex(signed_in)  # -1 (empty) when nobody is signed in
+
+    def trainer_ref(self) -> str:
+        """The chosen trainer's id, or the name as typed (the service finds or refuses it)."""
+        text = self.trainer.currentText().strip()
+        index = self.trainer.findText(text, Qt.MatchFlag.MatchFixedString)
+        return self.trainer.itemData(index) if index >= 0 else text
 
     @Slot()
     def quick_add(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QMimeData, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -21,6 +22,20 @@ from fieldsupport.services.validation import TEXT_LEN
 
 # Smallest height of anything a finger has to hit on a tablet (about 7 mm at 110 dpi).
 TOUCH_HEIGHT = 34
+# What a window manager's title bar and frame add around a window's contents.
+FRAME_ALLOWANCE = QSize(16, 40)
+
+
+def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
+    """Size a window to ``width`` x ``height``, but no larger than the free area of its
+    screen (a 1366 x 768 laptop less its task bar), title bar and frame included: a dialog
+    taller than the screen hides its buttons below the bottom edge."""
+    screen = dialog.screen() or QGuiApplication.primaryScreen()
+    if screen is None:  # pragma: no cover - a running GUI always has a screen
+        dialog.resize(width, height)
+        return
+    free = screen.availableGeometry().size() - FRAME_ALLOWANCE
+    dialog.resize(min(width, free.width()), min(height, free.height()))
 
 
 def touch_button(text: str, parent: QWidget | None = None, *, accessible: str = "") -> QPushButton:
