@@ -98,14 +98,28 @@ def report_signed(ws: Workspace, visit_id: str) -> ReportView:
 
 
 def submit_report(
-    bo: Device, anna: Device, customer: str | None = None, refs: dict[str, str] | None = None
+    bo: Device,
+    anna: Device,
+    customer: str | None = None,
+    refs: dict[str, str] | None = None,
+    *,
+    departed: bool = False,
 ) -> Submitted:
     """A signed report of anna's visit on a case the back office assigned her, on the
-    server (both devices synced). Pass the ``refs`` of an earlier one to make another."""
+    server (both devices synced). Pass the ``refs`` of an earlier one to make another;
+    ``departed`` reports after she left the site (the visit is completed)."""
     case_id, refs = assigned_case(bo, customer, refs)
     bo.sync()
     anna.sync()
     visit_id = visit_on_site(anna, case_id, refs)
+    if departed:
+        VisitService(anna.ws, user_id=refs["engineer"]).depart(
+            visit_id,
+            ARRIVAL + timedelta(minutes=WORK_MINUTES),
+            work_performed="Replaced the gland packing and flushed the dosing line.",
+            findings="Packing worn out.",
+            travel_distance_km=TRAVEL_KM,
+        )
     report = report_signed(anna.ws, visit_id)
     anna.sync()
     number = CaseService(anna.ws).get_case(case_id).case_number

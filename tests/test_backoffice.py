@@ -13,6 +13,7 @@ import shutil
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
@@ -23,8 +24,9 @@ from fieldsupport.central.accounts import Principal
 from fieldsupport.central.backoffice import BackOffice, ServerExportSource, decision_id
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService
-from fieldsupport.models import Case, User
-from fieldsupport.models.enums import ReportDecisionKind
+from fieldsupport.errors import ValidationError
+from fieldsupport.models import Case, ServiceReport, User
+from fieldsupport.models.enums import ReportDecisionKind, VisitStatus
 from fieldsupport.reports import export_files as disk
 from fieldsupport.reports.export import (
     LEDGER_NAME,
@@ -33,7 +35,9 @@ from fieldsupport.reports.export import (
     export_reports,
     read_ledger,
 )
+from fieldsupport.services.cases import CaseService
 from fieldsupport.services.reports import ReportService
+from fieldsupport.services.visits import VisitService
 from fieldsupport.sync.backoffice import BackOfficeClient, DecisionRefused, HttpExportSource
 from tests import backoffice_helpers, sync_helpers
 from tests.backoffice_helpers import (
@@ -205,26 +209,87 @@ def test_central_export_command_writes_the_batch_and_then_nothing(
 def test_returned_report_comes_back_as_revision_two(
     devices: dict[str, Device], central: CentralService, tmp_path: Path
 ) -> None:
+    """Engineer reports after leaving the site → back office returns it with a reason →
+    the engineer corrects the finished visit and signs revision 2 → the back office sees
+    the corrected content and accepts it."""
     bo, anna = devices["bo"], devices["anna"]
-    sent = submit_report(bo, anna)
+    sent = submit_report(bo, anna, departed=True)
     with pytest.raises(DecisionRefused, match="Say why") as no_reason:
         _client(bo).decide(sent.report.id, "returned", "   ")
     assert no_reason.value.code == "reason_required"
     returned = _client(bo).decide(sent.report.id, "returned", RETURN_REASON)
     assert returned.reason == RETURN_REASON
 
-    anna.sync()
+    # the sync that brings the return says so (once); the back office made it, is not told
+    told = anna.sync()
+    assert [r.text() for r in told.returned] == [
+        f"Report {sent.report.report_number} revision 1 was returned by bo: {RETURN_REASON}"
+    ]
+    assert "1 report(s) returned" in told.summary()
+    assert anna.sync().returned == [] and bo.sync().returned == []
     (first,) = ReportService(anna.ws).reports_of_case(sent.case_id)
     assert first.decision is not None
     assert first.decision.decision is ReportDecisionKind.RETURNED
     assert first.decision.reason == RETURN_REASON
 
-    second = report_signed(anna.ws, sent.visit_id)  # the engineer reports again
-    assert (second.report_number, second.revision) == (sent.report.report_number, 2)
-    anna.sync()
+    # the finished visit tells why it may be corrected, and is not editable until reopened
+    visits = VisitService(anna.ws, user_id=sent.refs["engineer"])
+    before = visits.get_visit(sent.visit_id)
+    assert before.status is VisitStatus.COMPLETED
+    assert before.returned is not None and before.returned.reason == RETURN_REASON
+    assert (before.returned.report_id, before.returned.decided_by) == (sent.report.id, "bo")
+    assert not before.correcting and not before.editable
+    with pytest.raises(ValidationError, match="use Correct the visit"):
+        visits.update_notes(sent.visit_id, findings="Packing worn out. PO 4711-22.")
+
+    # the engineer reopens it for correction: no new arrival, the times stay as recorded
+    reopened = visits.reopen_for_correction(sent.visit_id)
+    assert reopened.correcting and reopened.editable
+    assert reopened.status is VisitStatus.COMPLETED
+    assert (reopened.arrived_at, reopened.departed_at) == (before.arrived_at, before.departed_at)
+    assert visits.reopen_for_correction(sent.visit_id) == reopened  # once is enough
+    (event,) = [
+        e
+        for e in CaseService(anna.ws).get_case(sent.case_id).events
+        if (e.body or "").startswith("Visit reopened for correction")
+    ]
+    assert RETURN_REASON in (event.body or "")
+    corrected_findings = "Packing worn out. Customer PO 4711-22."
+    visits.update_notes(
+        sent.visit_id,
+        work_performed=before.work_performed,
+        findings=corrected_findings,
+        travel_distance_km=TRAVEL_KM,
+    )
+    visits.add_part(sent.visit_id, "SG-5", "Silicone grease 5 g", 1)
+    o_ring = next(p for p in visits.visit_detail(sent.visit_id).parts if p.part_number == "OR-12")
+    visits.remove_part(o_ring.id)  # recorded by mistake
+
+    reports = ReportService(anna.ws)
+    draft = reports.generate_draft(sent.visit_id)
+    assert (draft.report_number, draft.revision) == (sent.report.report_number, 2)
+    with anna.ws.transaction() as session:
+        first_signature = session.get(ServiceReport, sent.report.id).signature_id  # type: ignore[union-attr]
+    assert first_signature is not None
+    with pytest.raises(ValidationError, match="given for revision 1"):
+        reports.finalize(draft.id, signature_id=first_signature)  # signed what rev. 1 showed
+    second = report_signed(anna.ws, sent.visit_id)  # signed again for revision 2
+    assert (second.id, second.revision) == (draft.id, 2)
+    # revision 2 is signed: the visit is closed again
+    after = visits.get_visit(sent.visit_id)
+    assert after.returned is None and not after.correcting and not after.editable
+    with pytest.raises(ValidationError, match="can no longer be changed"):
+        visits.add_part(sent.visit_id, "SG-5", "Silicone grease 5 g", 1)
+    synced = anna.sync()
+    assert synced.rejected == 0 and synced.conflicts == 0
+    assert {o["state"] for o in sync_helpers.outbox(anna.ws)} == {"applied"}
 
     (row,) = _client(bo).inbox().rows
     assert (row.report_id, row.revision, row.problems) == (second.id, 2, ())
+    assert row.can_accept
+    document = _server_document(bo, row.data_sha256)
+    assert document["visit"]["findings"] == corrected_findings
+    assert sorted(p["part_number"] for p in document["parts"]) == ["GP-100-8", "SG-5"]
     everything = {r.revision: r for r in _client(bo).inbox("all").rows}
     assert everything[1].decision is not None and everything[1].decision.decision == "returned"
     # the returned revision can never be accepted afterwards
@@ -233,25 +298,65 @@ def test_returned_report_comes_back_as_revision_two(
     assert late.value.code == "already_decided"
     _client(bo).decide(second.id, "accepted")
 
+    # the back office's own copy of the visit converged to the corrected one
+    bo.sync()
+    seen = VisitService(bo.ws).visit_detail(sent.visit_id)
+    assert seen.visit.findings == corrected_findings
+    assert sorted(p.part_number for p in seen.parts) == ["GP-100-8", "SG-5"]
+
     export = _export(central, tmp_path / "erp")
     assert export.reports == (f"{sent.report.report_number}-rev2",)  # type: ignore[attr-defined]
+    (line,) = _csv_rows(tmp_path / "erp" / "batch-00001" / "summary.csv")
+    assert (
+        line["parts"]
+        == "1 pcs × GP-100-8 Gland packing set DX-100; 1 pcs × SG-5 Silicone grease 5 g"
+    )
 
 
-def test_a_revision_replaced_before_its_decision_cannot_be_accepted(
-    devices: dict[str, Device],
+def _server_document(device: Device, data_sha256: str) -> dict[str, Any]:
+    """A report's JSON as the server holds it, fetched like the back-office page does."""
+    out = io.BytesIO()
+    HttpExportSource(device.transport).copy_blob(data_sha256, out)
+    loaded: dict[str, Any] = json.loads(out.getvalue())
+    return loaded
+
+
+def test_a_revision_replaced_before_its_decision_leaves_the_inbox_by_itself(
+    devices: dict[str, Device], central: CentralService
 ) -> None:
     bo, anna = devices["bo"], devices["anna"]
     sent = submit_report(bo, anna)
+    assert _client(bo).inbox().pending == 1
     second = report_signed(anna.ws, sent.visit_id)  # reported again before any decision
     anna.sync()
-    rows = {r.revision: r for r in _client(bo).inbox().rows}
-    assert rows[1].problems == ("Revision 2 replaces this one; decide that one.",)
-    assert not rows[1].can_accept and rows[2].can_accept
-    with pytest.raises(DecisionRefused, match="Revision 2 replaces this one"):
-        _client(bo).decide(sent.report.id, "accepted")
+    # only revision 2 waits for a decision; revision 1 needs none and got none
+    inbox = _client(bo).inbox()
+    assert inbox.pending == 1
+    (row,) = inbox.rows
+    assert (row.report_id, row.revision, row.can_accept, row.superseded_by) == (
+        second.id,
+        2,
+        True,
+        None,
+    )
+    (replaced,) = _client(bo).inbox("decided").rows
+    assert (replaced.report_id, replaced.decision, replaced.superseded_by) == (
+        sent.report.id,
+        None,
+        2,
+    )
+    assert replaced.superseded and not replaced.can_accept
+    assert replaced.problems == ("Revision 2 replaces this one; decide that one.",)
+    assert [r.revision for r in _client(bo).inbox("all").rows] == [2, 1]
+    for decision, reason in (("accepted", None), ("returned", "Wrong customer.")):
+        with pytest.raises(DecisionRefused, match="replaced by revision 2") as refused:
+            _client(bo).decide(sent.report.id, decision, reason)
+        assert refused.value.code == "superseded"
+    assert _decisions_on_server(central) == []  # nobody decided anything
     _client(bo).decide(second.id, "accepted")
-    (left,) = _client(bo).inbox().rows  # revision 1 waits to be returned or left
-    assert left.revision == 1
+    assert _client(bo).inbox().rows == [] and _client(bo).inbox().pending == 0
+    decided = _client(bo).inbox("decided").rows
+    assert [(r.revision, r.superseded) for r in decided] == [(1, True), (2, False)]
 
 
 # -- bad input -------------------------------------------------------------------------------

@@ -25,11 +25,12 @@ from fieldsupport.sync.backoffice import BackOfficeClient
 from fieldsupport.sync.session import connect, open_transport
 from fieldsupport.ui import backoffice_page
 from fieldsupport.ui.backoffice_page import BackOfficePage
-from fieldsupport.ui.main_window import NAV_BACK_OFFICE, MainWindow
+from fieldsupport.ui.main_window import NAV_BACK_OFFICE, NAV_SYNC, MainWindow
 from fieldsupport.ui.report_tab import COLUMNS, ReportsTab
+from fieldsupport.ui.sync_page import SyncPage
 from fieldsupport.ui.widgets import format_time
 from tests import backoffice_helpers
-from tests.backoffice_helpers import Device, assigned_case, submit_report
+from tests.backoffice_helpers import Device, assigned_case, report_signed, submit_report
 from tests.sync_helpers import PASSWORD, drop_service, make_service
 
 
@@ -122,10 +123,19 @@ def test_inbox_review_accept_return_and_export(
     )
     qtbot.waitUntil(lambda: page.rows == [], timeout=15_000)
     _idle(qtbot, page)
+    # an empty inbox says so plainly
+    assert page.count_label.text() == "No reports are waiting for a decision."
+    assert page.pdf.placeholder.text() == "No reports are waiting for a decision."
+    page.grab().save("/tmp/backoffice-empty.png")
 
     out = tmp_path / "erp"
     page.export_to(out)
-    qtbot.waitUntil(lambda: "Exported 1 report(s)" in page.message.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "Exported 1 accepted report" in page.message.text(), timeout=15_000)
+    # how many, which and where; no export cursor
+    assert page.message.text() == (
+        f"Exported 1 accepted report ({good.report.report_number}-rev1) with summary.csv to "
+        f"{out / 'batch-00001'}."
+    )
     assert (out / "batch-00001" / f"{good.report.report_number}-rev1.pdf").is_file()
     _idle(qtbot, page)
     page.export_to(out)
@@ -271,7 +281,7 @@ def test_export_offers_the_last_folder_and_asks_before_one_without_a_ledger(
     page.show()
     _idle(qtbot, page)
     page.export_button.click()  # the first export: no question
-    qtbot.waitUntil(lambda: "Exported 1 report(s)" in page.message.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "Exported 1 accepted report" in page.message.text(), timeout=15_000)
     _idle(qtbot, page)
     assert asked == [] and offered == [str(Path.home())]
 
@@ -295,6 +305,67 @@ def test_export_offers_the_last_folder_and_asks_before_one_without_a_ledger(
     assert offered[-1] == str(first) and len(asked) == 1
     chosen[0] = other  # confirmed: exported there as asked
     again.export_button.click()
-    qtbot.waitUntil(lambda: "Exported 1 report(s)" in again.message.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "Exported 1 accepted report" in again.message.text(), timeout=15_000)
     _idle(qtbot, again)
     assert asked[-1] == (other, first) and (other / "batch-00001").is_dir()
+
+
+def test_a_replaced_revision_leaves_the_inbox_and_shows_as_superseded(
+    qtbot: QtBot, devices: dict[str, Device], server: BackgroundServer
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    second = report_signed(anna.ws, sent.visit_id)  # reported again before any decision
+    anna.sync()
+    page = _page(qtbot, bo, server.url)
+    page.show()
+    qtbot.waitUntil(lambda: len(page.rows) == 1 and page.files is not None, timeout=15_000)
+    _idle(qtbot, page)
+    assert page.rows[0].report_id == second.id
+    assert page.count_label.text() == "1 report(s) awaiting a decision"
+
+    page.state.setCurrentIndex(page.state.findData("decided"))
+    qtbot.waitUntil(lambda: [r.report_id for r in page.rows] == [sent.report.id], timeout=15_000)
+    _idle(qtbot, page)
+    assert page.table.item(0, 7).text() == "Superseded by revision 2; no decision needed"
+    assert not page.accept_button.isEnabled() and not page.return_button.isEnabled()
+    assert page.problems.text() == ""
+    page.grab().save("/tmp/backoffice-superseded.png")
+
+
+def test_a_sync_that_brings_a_return_tells_the_engineer(
+    qtbot: QtBot, devices: dict[str, Device], server: BackgroundServer
+) -> None:
+    bo, anna = devices["bo"], devices["anna"]
+    sent = submit_report(bo, anna)
+    BackOfficeClient(bo.transport).decide(sent.report.id, "returned", "Add the PO number.")
+    connect(anna.ws, server.url, "anna", PASSWORD)  # the app's own connection
+    window = MainWindow(anna.ws)
+    qtbot.addWidget(window)
+    window.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.cases.cases_loaded, timeout=10_000):
+        window.show()
+    qtbot.waitUntil(lambda: window.sync.last_status is not None, timeout=10_000)
+    window.navigate(NAV_SYNC)
+    page = window.sync_page
+    assert isinstance(page, SyncPage)
+    told = f"Report {sent.report.report_number} revision 1 was returned by bo: Add the PO number."
+    with qtbot.waitSignal(window.sync.finished, timeout=20_000) as synced:
+        window.sync.sync_now()
+    assert [r.text() for r in synced.args[0].returned] == [told]
+    assert window.returned_label.isVisibleTo(window)
+    assert window.returned_label.text() == (
+        f"Report {sent.report.report_number} rev. 1 was returned: Add the PO number."
+    )
+    assert window.returned_label.toolTip() == told
+    assert told in page.message.text() and "correct the visit" in page.message.text()
+    window.resize(1280, 720)
+    window.grab().save("/tmp/engineer-told-of-return.png")
+    # the next sync brings nothing new: not said again, the status bar keeps the news
+    with qtbot.waitSignal(window.sync.finished, timeout=20_000) as again:
+        window.sync.sync_now()
+    assert again.args[0].returned == []
+    assert "returned" not in page.message.text()
+    assert window.returned_label.isVisibleTo(window)
+    qtbot.waitUntil(lambda: not page.jobs.busy and not window.sync.busy, timeout=10_000)
+    window.close()

@@ -4,16 +4,17 @@ finalize it with a drawn signature and a score, save a copy."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
-from report_builders import ReportVisit, report_visit
+from report_builders import ARRIVAL, ReportVisit, report_visit, sign
 from sqlalchemy import select
 
-from fieldsupport.models import Signature
-from fieldsupport.models.enums import ReportStatus
+from fieldsupport.models import ReportDecision, Signature
+from fieldsupport.models.enums import ReportDecisionKind, ReportStatus, VisitStatus
 from fieldsupport.services.reports import ReportService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.main_window import MainWindow
@@ -134,3 +135,76 @@ def test_a_refused_finalize_keeps_no_signature(
     assert ReportService(workspace).reports_of_visit(visit.visit_id)[-1].status is (
         ReportStatus.DRAFT
     )
+
+
+def _returned(workspace: Workspace, visit: ReportVisit, reason: str) -> str:
+    """The visit is left, reported and signed; the back office's return has been pulled."""
+    visits = VisitService(workspace)
+    notes = visits.get_visit(visit.visit_id)
+    visits.depart(
+        visit.visit_id,
+        ARRIVAL + timedelta(hours=3),
+        work_performed=notes.work_performed,
+        findings=notes.findings,
+    )
+    reports = ReportService(workspace)
+    draft = reports.generate_draft(visit.visit_id)
+    signed = reports.finalize(draft.id, signature_id=sign(workspace, visit.visit_id))
+    with workspace.transaction() as s:  # as a pull writes it (made on the server)
+        s.add(
+            ReportDecision(
+                report_id=signed.id,
+                decision=ReportDecisionKind.RETURNED,
+                reason=reason,
+                decided_by="bo",
+                decided_at=ARRIVAL + timedelta(days=1),
+                decision_seq=1,
+            )
+        )
+    return signed.id
+
+
+def test_a_returned_visit_is_corrected_in_the_visits_tab(
+    qtbot: QtBot, workspace: Workspace, visit: ReportVisit
+) -> None:
+    reason = "The customer's PO number is missing; add it to the findings."
+    _returned(workspace, visit, reason)
+    win = MainWindow(workspace)
+    qtbot.addWidget(win)
+    win.ask_close = lambda _unsaved: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(win.cases.cases_loaded, timeout=10_000):
+        win.show()
+    with qtbot.waitSignal(win.case_file.case_loaded, timeout=10_000):
+        win.open_case(visit.case_id)
+    panel = win.case_file.visit_panel
+    win.case_file.tabs.setCurrentWidget(panel)
+    panel.resize(900, 1000)
+
+    # finished and returned: read-only, with the reason and the way to correct it
+    assert panel.correct_button.isVisibleTo(panel) and panel.findings.isReadOnly()
+    assert not panel.p_add.isEnabled() and not panel.p_remove.isEnabled()
+    assert reason in panel.returned_message.text()
+    assert "Correct the visit" in panel.returned_message.text()
+    assert panel.notes_message.text() == ""
+    panel.grab().save("/tmp/visit_returned.png")
+
+    panel.correct_button.click()
+    assert panel.notes_message.text() == ""
+    assert not panel.correct_button.isVisibleTo(panel) and not panel.findings.isReadOnly()
+    assert "being corrected" in panel.state_label.text()
+    assert "revision 2" in panel.returned_message.text()
+    panel.findings.setPlainText("Packing worn out. Customer PO 4711-22.")
+    assert panel.save_notes()
+    panel.p_number.setText("SG-5")
+    panel.p_description.setText("Silicone grease 5 g")
+    panel.add_part()
+    panel.parts.selectRow(0)  # the gland packing set, recorded by mistake
+    panel.remove_part()
+    assert panel.p_message.text() == ""
+    panel.grab().save("/tmp/visit_correcting.png")
+
+    detail = VisitService(workspace).visit_detail(visit.visit_id)
+    assert detail.visit.findings == "Packing worn out. Customer PO 4711-22."
+    assert [p.part_number for p in detail.parts] == ["SG-5"]
+    assert detail.visit.status is VisitStatus.COMPLETED and detail.visit.correcting
+    qtbot.waitUntil(lambda: not win.case_file.jobs.busy, timeout=10_000)

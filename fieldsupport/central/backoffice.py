@@ -98,19 +98,34 @@ class BackOffice:
         self, principal: Principal, state: InboxState = "pending", limit: int = 500
     ) -> dict[str, Any]:
         """The reports waiting for a decision (oldest first), or those decided (most recent
-        decision first), or both. Cost grows with what is shown, not with what was ever
-        decided: decided reports are told apart by their decision's id (derived from the
-        report's, no parsing), and the reports' JSON documents are read once, ever
-        (``central.report_summaries``)."""
+        decision first), or both. A revision that a later signed revision of the same report
+        replaced before any decision waits for none: it leaves the pending list by itself
+        and is listed (``superseded_by``) with the decided ones, first. Cost grows with what
+        is shown, not with what was ever decided: decided reports are told apart by their
+        decision's id (derived from the report's, no parsing), and the reports' JSON
+        documents are read once, ever (``central.report_summaries``)."""
         self.require(principal)
         self._index_decisions()
         with self.service.reading() as conn:
             undecided = self._undecided(conn)
-            chosen = sorted(undecided.items(), key=lambda item: (_date(item[1]), _label(item[1])))
+            latest = latest_revisions(undecided.values())
+            for number, revision in decided_revisions(conn, list(undecided.values())).items():
+                latest[number] = max(latest.get(number, 0), revision)
+            waiting = {
+                rid: data
+                for rid, data in undecided.items()
+                if latest[data["report_number"]] <= data["revision"]
+            }
+            chosen = sorted(waiting.items(), key=lambda item: (_date(item[1]), _label(item[1])))
             decisions: dict[str, dict[str, Any]] = {}
             if state == "pending":
                 chosen = chosen[:limit]
             else:
+                replaced = sorted(
+                    ((rid, data) for rid, data in undecided.items() if rid not in waiting),
+                    key=lambda item: (_date(item[1]), _label(item[1])),
+                    reverse=True,
+                )
                 decisions = recent_decisions(conn, limit)
                 decided = records(conn, REPORTS, list(decisions))
                 decided_rows = [
@@ -118,9 +133,9 @@ class BackOffice:
                     for rid in decisions  # most recent first
                     if rid in decided and submitted(decided[rid])
                 ]
-                chosen = ([*chosen, *decided_rows] if state == "all" else decided_rows)[:limit]
+                settled = [*replaced, *decided_rows]
+                chosen = ([*chosen, *settled] if state == "all" else settled)[:limit]
             shown = [data for _rid, data in chosen]
-            latest = latest_revisions(undecided.values())
             for number, revision in decided_revisions(conn, shown).items():
                 latest[number] = max(latest.get(number, 0), revision)
             present = self._present(conn, shown)
@@ -158,10 +173,15 @@ class BackOffice:
                         "problems": problems,
                         "can_accept": decision is None and not problems,
                         "decision": _public(decision),
+                        "superseded_by": (
+                            newest
+                            if (newest := latest.get(data["report_number"], 0)) > data["revision"]
+                            else None
+                        ),
                     }
                 )
         self.summaries.remember(summaries.fresh)
-        return {"reports": rows, "pending": len(undecided)}
+        return {"reports": rows, "pending": len(waiting)}
 
     def _undecided(self, conn: Connection) -> dict[str, dict[str, Any]]:
         """Signed or final reports without a decision. Only their records are parsed (the
@@ -365,11 +385,20 @@ class BackOffice:
                 f"{existing['decided_by']} at {existing['decided_at']}; nothing was changed.",
                 decision=_public(existing),
             )
+        latest = latest_revisions(same_case(conn, report["case_id"]))
+        newest = latest.get(report["report_number"], report["revision"])
+        if newest > report["revision"]:
+            # replaced before any decision: it waits for none, and gets none
+            raise BackOfficeError(
+                409,
+                "superseded",
+                f"{_label(report)} was replaced by revision {newest}; decide that one. "
+                "Nothing was changed.",
+            )
         if decision == "accepted":
             present = self._present(conn, [report])
             data_sha = report.get("data_sha256")
             summaries = self.summaries.lookup(conn, [data_sha] if data_sha in present else [])
-            latest = latest_revisions(same_case(conn, report["case_id"]))
             problems = self._problems(report, latest, present, summaries)
             problems = problems or self._damaged(report)
             if problems:

@@ -9,7 +9,8 @@ Life of a report:
   satisfaction score and marks it signed/final. From then on it is immutable (enforced on
   the model too); editing the visit and reporting again makes the next revision.
 * The customer signs what they saw: if the visit changed after the preview, finalizing is
-  refused until the preview is made again.
+  refused until the preview is made again, and a signature signs one revision only (a
+  corrected revision is signed again, or the refusal or absence is recorded).
 
 PDF and JSON bytes go into the blob store by hash (so they sync like photos); a copy named
 after the report number is kept in the workspace's ``reports/`` folder for people.
@@ -249,6 +250,17 @@ class ReportService:
             signature = get_live(session, Signature, signature_id, "signature")
             if signature.visit_id not in (None, row.visit_id):
                 raise ValidationError("That signature was given for another visit.")
+            signed = session.scalar(
+                select(ServiceReport).where(
+                    ServiceReport.signature_id == signature.id, ServiceReport.id != row.id
+                )
+            )
+            if signed is not None:
+                # the customer signed what that revision showed, not this one
+                raise ValidationError(
+                    f"That signature was given for revision {signed.revision}; each revision "
+                    "is signed again, or the customer's refusal (or absence) is recorded."
+                )
             visit = get_live(session, Visit, row.visit_id, "visit")
             status = ReportStatus.FINAL if signature.declined else ReportStatus.SIGNED
             content = collect_content(

@@ -99,6 +99,18 @@ class CaseDetail:
 
 
 @dataclass(frozen=True)
+class VisitReturn:
+    """The visit's latest finished report came back from the back office."""
+
+    report_id: str
+    report_number: str
+    revision: int
+    reason: str | None
+    decided_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
 class VisitView:
     id: str
     case_id: str
@@ -115,6 +127,20 @@ class VisitView:
     follow_up_needed: bool
     measurement_count: int
     time_entry_minutes: int
+    # the latest finished report of this visit was returned (the visit may be corrected)
+    returned: VisitReturn | None = None
+    # the engineer reopened the finished visit to correct it for the next revision
+    correcting: bool = False
+
+    @property
+    def editable(self) -> bool:
+        """Notes, parts, time entries and measurements may change: before departure, or
+        while a returned report's visit is being corrected."""
+        return self.correcting or self.status in (
+            VisitStatus.PLANNED,
+            VisitStatus.TRAVELLING,
+            VisitStatus.ON_SITE,
+        )
 
 
 @dataclass(frozen=True)

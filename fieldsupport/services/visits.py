@@ -1,4 +1,13 @@
-"""Visit operations: plan, travel, arrive, record work, depart."""
+"""Visit operations: plan, travel, arrive, record work, depart, and correct a finished visit
+whose report the back office returned.
+
+A finished (completed) visit is read-only, except for a correction: when the latest
+finished report of the visit was returned by the back office, ``reopen_for_correction``
+records that on the case timeline (who and when, naming the returned revision) and from then
+on the work notes, parts, time entries and measurements may change again, until the next
+revision is finalized. The visit stays completed: no new arrival, its times stay as recorded
+(wrong time entries are removed and recorded again).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +22,22 @@ from fieldsupport.models import (
     CaseEvent,
     Measurement,
     PartUsed,
+    ReportDecision,
+    ServiceReport,
     TimeEntry,
     User,
     Visit,
     utcnow,
 )
 from fieldsupport.models.base import SHORT_LEN
-from fieldsupport.models.enums import CaseEventKind, MeasurementPhase, TimeEntryKind, VisitStatus
+from fieldsupport.models.enums import (
+    CaseEventKind,
+    MeasurementPhase,
+    ReportDecisionKind,
+    ReportStatus,
+    TimeEntryKind,
+    VisitStatus,
+)
 from fieldsupport.services.records import get_live
 from fieldsupport.services.validation import (
     finite,
@@ -34,6 +52,7 @@ from fieldsupport.services.views import (
     PartView,
     TimeEntryView,
     VisitDetail,
+    VisitReturn,
     VisitView,
 )
 from fieldsupport.workspace import Workspace
@@ -41,6 +60,8 @@ from fieldsupport.workspace import Workspace
 # A visit longer than this is almost certainly a typo in a date (a year off, AM/PM...).
 MAX_VISIT_DURATION = timedelta(days=14)
 MAX_TRAVEL_KM = 20_000.0
+# the key of a case event's data naming the returned report a correction answers
+CORRECTION_OF = "correction_of"
 
 
 class VisitService:
@@ -197,7 +218,7 @@ class VisitService:
         if minutes > MAX_VISIT_DURATION.total_seconds() // 60:
             raise ValidationError("A single time entry cannot exceed 14 days.", field="minutes")
         with self.workspace.transaction() as session:
-            visit = get_live(session, Visit, visit_id, "visit")
+            visit = self._editable_visit(session, visit_id)
             session.add(
                 TimeEntry(
                     visit_id=visit.id,
@@ -228,7 +249,13 @@ class VisitService:
             name, value, unit, lower_limit, upper_limit, phase, measured_at, note
         )
         with self.workspace.transaction() as session:
-            visit = get_live(session, Visit, visit_id, "visit")
+            # an application record's process measurements follow the record (open until
+            # its outcome, also after departure), the visit's own follow the visit
+            visit = (
+                self._editable_visit(session, visit_id)
+                if application_record_id is None
+                else get_live(session, Visit, visit_id, "visit")
+            )
             measurement = Measurement(
                 visit_id=visit.id, application_record_id=application_record_id, **fields
             )
@@ -249,7 +276,7 @@ class VisitService:
         if qty <= 0:
             raise ValidationError("Quantity must be more than zero.", field="quantity")
         with self.workspace.transaction() as session:
-            visit = get_live(session, Visit, visit_id, "visit")
+            visit = self._editable_visit(session, visit_id)
             session.add(
                 PartUsed(
                     visit_id=visit.id,
@@ -272,7 +299,8 @@ class VisitService:
         travel_distance_km: float | None = None,
     ) -> VisitView:
         """Save what the engineer has typed so far (called as they type, and on leaving a
-        field). Allowed until the visit is finished; departure saves the final text."""
+        field). Allowed until the visit is finished (departure saves the final text), and
+        while a finished visit is being corrected."""
         distance = non_negative(travel_distance_km, "travel distance")
         if distance is not None and distance > MAX_TRAVEL_KM:
             raise ValidationError(
@@ -280,12 +308,63 @@ class VisitService:
                 field="travel_distance_km",
             )
         with self.workspace.transaction() as session:
-            visit = self._open_visit(session, visit_id)
+            visit = self._editable_visit(session, visit_id)
             visit.work_performed = optional_text(work_performed, "work performed")
             visit.findings = optional_text(findings, "findings")
             visit.follow_up_needed = follow_up_needed
             visit.follow_up_notes = optional_text(follow_up_notes, "follow-up notes")
             visit.travel_distance_km = distance
+            return _view(session, visit)
+
+    def remove_part(self, part_id: str) -> None:
+        """Take back a part recorded by mistake (a tombstone; the visit must be editable)."""
+        self._remove(PartUsed, part_id, "part")
+
+    def remove_time_entry(self, entry_id: str) -> None:
+        """Take back a wrong time entry (entries are never edited: record the right one)."""
+        self._remove(TimeEntry, entry_id, "time entry")
+
+    def remove_measurement(self, measurement_id: str) -> None:
+        """Take back a wrong measurement (never edited: record the right one)."""
+        self._remove(Measurement, measurement_id, "measurement")
+
+    def _remove(
+        self, model: type[PartUsed | TimeEntry | Measurement], row_id: str, what: str
+    ) -> None:
+        with self.workspace.transaction() as session:
+            row = get_live(session, model, row_id, what)
+            self._editable_visit(session, row.visit_id)
+            row.deleted_at = utcnow()
+
+    def reopen_for_correction(self, visit_id: str) -> VisitView:
+        """Open a finished visit whose latest report was returned, so the engineer can
+        correct it and report the next revision. Recorded on the case timeline (who, when,
+        which revision and why); the visit stays completed with its times. Doing it again
+        while it is open changes nothing."""
+        with self.workspace.transaction() as session:
+            visit: Visit = get_live(session, Visit, visit_id, "visit")
+            if visit.status not in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
+                return _view(session, visit)  # not finished: open as it is
+            returned = _returned(session, visit) if visit.status is VisitStatus.COMPLETED else None
+            if returned is None:
+                raise ValidationError(
+                    "Only a visit whose report the back office returned can be corrected."
+                )
+            if not _correcting(session, visit, returned):
+                session.add(
+                    CaseEvent(
+                        case_id=visit.case_id,
+                        kind=CaseEventKind.VISIT,
+                        occurred_at=utcnow(),
+                        author_id=self.user_id,
+                        body=(
+                            f"Visit reopened for correction: {returned.report_number} "
+                            f"revision {returned.revision} was returned by "
+                            f"{returned.decided_by}: {returned.reason or ''}"
+                        ).strip(),
+                        data={"visit_id": visit.id, CORRECTION_OF: returned.report_id},
+                    )
+                )
             return _view(session, visit)
 
     def visit_detail(self, visit_id: str) -> VisitDetail:
@@ -341,6 +420,72 @@ class VisitService:
         if visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
             raise ValidationError("This visit is finished; it can no longer be changed.")
         return visit
+
+    @staticmethod
+    def _editable_visit(session: Session, visit_id: str) -> Visit:
+        """The visit, if its record of work may change: not finished yet, or reopened for
+        the correction of a returned report."""
+        visit: Visit = get_live(session, Visit, visit_id, "visit")
+        if visit.status not in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
+            return visit
+        returned = _returned(session, visit) if visit.status is VisitStatus.COMPLETED else None
+        if returned is not None and _correcting(session, visit, returned):
+            return visit
+        if returned is not None:
+            raise ValidationError(
+                f"This visit is finished. {returned.report_number} revision "
+                f"{returned.revision} was returned: use Correct the visit to change it."
+            )
+        raise ValidationError("This visit is finished; it can no longer be changed.")
+
+
+def _returned(session: Session, visit: Visit) -> VisitReturn | None:
+    """The visit's latest finished report revision, if the back office returned it."""
+    latest = session.scalar(
+        select(ServiceReport)
+        .where(
+            ServiceReport.visit_id == visit.id,
+            ServiceReport.deleted_at.is_(None),
+            ServiceReport.status.in_((ReportStatus.SIGNED, ReportStatus.FINAL)),
+        )
+        .order_by(ServiceReport.revision.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    decision = session.scalar(
+        select(ReportDecision).where(
+            ReportDecision.report_id == latest.id, ReportDecision.deleted_at.is_(None)
+        )
+    )
+    if decision is None or decision.decision is not ReportDecisionKind.RETURNED:
+        return None
+    return VisitReturn(
+        report_id=latest.id,
+        report_number=latest.report_number,
+        revision=latest.revision,
+        reason=decision.reason,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+    )
+
+
+def _correcting(session: Session, visit: Visit, returned: VisitReturn) -> bool:
+    """Whether the visit was reopened to correct ``returned`` (a timeline entry says so)."""
+    events = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id == visit.case_id,
+            CaseEvent.kind == CaseEventKind.VISIT,
+            CaseEvent.data.is_not(None),
+            CaseEvent.deleted_at.is_(None),
+        )
+    )
+    return any(
+        isinstance(e.data, dict)
+        and e.data.get("visit_id") == visit.id
+        and e.data.get(CORRECTION_OF) == returned.report_id
+        for e in events
+    )
 
 
 def measurement_view(m: Measurement) -> MeasurementView:
@@ -400,7 +545,9 @@ def measurement_fields(
 def _view(session: Session, visit: Visit) -> VisitView:
     session.flush()
     measurements = session.scalar(
-        select(func.count()).select_from(Measurement).where(Measurement.visit_id == visit.id)
+        select(func.count())
+        .select_from(Measurement)
+        .where(Measurement.visit_id == visit.id, Measurement.deleted_at.is_(None))
     )
     minutes = session.scalar(
         select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
@@ -408,6 +555,7 @@ def _view(session: Session, visit: Visit) -> VisitView:
         )
     )
     engineer = session.get(User, visit.engineer_id) if visit.engineer_id else None
+    returned = _returned(session, visit) if visit.status is VisitStatus.COMPLETED else None
     return VisitView(
         id=visit.id,
         case_id=visit.case_id,
@@ -424,4 +572,6 @@ def _view(session: Session, visit: Visit) -> VisitView:
         follow_up_needed=visit.follow_up_needed,
         measurement_count=int(measurements or 0),
         time_entry_minutes=int(minutes or 0),
+        returned=returned,
+        correcting=returned is not None and _correcting(session, visit, returned),
     )

@@ -70,6 +70,13 @@ class InboxRow:
     problems: tuple[str, ...]
     can_accept: bool
     decision: Decision | None
+    # a later signed revision of the same report (an undecided row with one waits for none)
+    superseded_by: int | None = None
+
+    @property
+    def superseded(self) -> bool:
+        """Replaced by a later revision before any decision: it needs none."""
+        return self.decision is None and self.superseded_by is not None
 
     @classmethod
     def from_wire(cls, value: Any) -> InboxRow:
@@ -91,6 +98,9 @@ class InboxRow:
                 problems=tuple(str(p) for p in value.get("problems") or ()),
                 can_accept=bool(value.get("can_accept")),
                 decision=Decision.from_wire(value.get("decision")),
+                superseded_by=(
+                    int(value["superseded_by"]) if value.get("superseded_by") is not None else None
+                ),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise SyncError("The server sent an inbox row in an unexpected shape.") from None

@@ -68,6 +68,22 @@ def _no_hook(_point: str) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class ReturnedReport:
+    """A report made on this device that the back office returned, received by this sync."""
+
+    report_number: str
+    revision: int
+    reason: str
+    decided_by: str
+
+    def text(self) -> str:
+        return (
+            f"Report {self.report_number} revision {self.revision} was returned by "
+            f"{self.decided_by}: {self.reason}"
+        )
+
+
 @dataclass
 class SyncReport:
     pushed: int = 0
@@ -83,6 +99,12 @@ class SyncReport:
     repaired: bool = False
     divergent: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    # reports made on this device that this sync brought back returned (news to tell)
+    returned: list[ReturnedReport] = field(default_factory=list)
+
+    def returned_text(self) -> str:
+        """The returns this sync brought, for a person ("" when none)."""
+        return "; ".join(r.text() for r in self.returned)
 
     def summary(self) -> str:
         parts = [f"{self.pushed} sent", f"{self.pulled} received"]
@@ -92,6 +114,8 @@ class SyncReport:
             parts.append(f"{self.rejected} refused")
         if self.blobs_uploaded:
             parts.append(f"{self.blobs_uploaded} files uploaded")
+        if self.returned:
+            parts.append(f"{len(self.returned)} report(s) returned")
         if self.divergent:
             parts.append("differences: " + ", ".join(sorted(self.divergent)))
         return ", ".join(parts) + f" in {self.seconds:.2f} s"
@@ -265,12 +289,14 @@ class SyncClient:
             for page in pages:
                 self.hook("pull.before_commit")
                 with local_write(self.workspace.engine) as conn:
+                    returned = _new_returns(conn, page.records)
                     apply_blob_rows(conn, page.blobs, utcnow())
                     apply_records(conn, page.records)
                     set_state(
                         conn, CURSOR_KEY, max(page.cursor, self._stored_cursor(conn, from_cursor))
                     )
                 self.hook("pull.after_commit")
+                self.report.returned.extend(returned)
                 self._received(page)
 
     def _from_snapshot(self) -> bool:
@@ -414,6 +440,43 @@ class Page:
     blobs: list[Any]
     cursor: int
     more: bool
+
+
+def _new_returns(conn: Connection, records: list[Any]) -> list[ReturnedReport]:
+    """The return decisions among ``records`` that this device has not seen yet, on reports
+    it made (read before the records are stored; a decision pulled again after a re-stamp of
+    its case is not news)."""
+    found = []
+    for record in records:
+        data = record["d"]
+        if record["t"] != "report_decisions" or data.get("decision") != "returned":
+            continue
+        if data.get("deleted_at") is not None:
+            continue
+        seen = conn.exec_driver_sql(
+            "SELECT 1 FROM report_decisions WHERE id = ?", (record["id"],)
+        ).first()
+        mine = conn.exec_driver_sql(
+            "SELECT 1 FROM sync_outbox WHERE record_type = 'service_reports' AND record_id = ? "
+            "LIMIT 1",
+            (data.get("report_id"),),
+        ).first()
+        if seen is not None or mine is None:
+            continue
+        report = conn.exec_driver_sql(
+            "SELECT report_number, revision FROM service_reports WHERE id = ?",
+            (data.get("report_id"),),
+        ).first()
+        if report is not None:
+            found.append(
+                ReturnedReport(
+                    str(report[0]),
+                    int(report[1]),
+                    str(data.get("reason") or ""),
+                    str(data.get("decided_by") or ""),
+                )
+            )
+    return found
 
 
 def _is_empty(conn: Connection, tables: list[str]) -> bool:

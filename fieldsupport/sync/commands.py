@@ -72,6 +72,8 @@ def run_sync_command(args: argparse.Namespace, out: TextIO) -> int:
                 print(file=sys.stderr)
         state = status(workspace)
     print(f"Synced: {result.summary()}.", file=out)
+    for returned in result.returned:
+        print(f"{returned.text()}", file=out)
     if state.rejected:
         print(f"{state.rejected} changes were refused by the server (see the Sync page).", file=out)
     if state.open_conflicts:

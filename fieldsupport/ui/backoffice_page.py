@@ -99,9 +99,39 @@ def decision_text(row: InboxRow) -> str:
         what = "Accepted" if d.decision == "accepted" else "Returned"
         text = f"{what} by {d.decided_by}, {format_time(d.decided_at)}"
         return f"{text}: {d.reason}" if d.reason else text
+    if row.superseded:
+        return f"Superseded by revision {row.superseded_by}; no decision needed"
     if row.problems:
         return "Problem: " + " ".join(row.problems)
     return "Awaiting decision"
+
+
+EMPTY_INBOX = "No reports are waiting for a decision."
+SHOWN_NAMES = 5  # report names listed in the export message
+
+
+def export_text(result: ExportResult) -> str:
+    """What an export did, for office staff: how many reports, which, and where (not the
+    export's cursor, which only the command line's ``--since`` needs)."""
+    adopted = (
+        f" It also recorded {result.adopted.name}, which an interrupted export had finished."
+        if result.adopted
+        else ""
+    )
+    if result.batch is None:
+        return (
+            f"Nothing new to export: every accepted report is already in {result.out_dir}."
+            + adopted
+        )
+    names = list(result.reports[:SHOWN_NAMES])
+    if len(result.reports) > SHOWN_NAMES:
+        names.append(f"and {len(result.reports) - SHOWN_NAMES} more")
+    count = len(result.reports)
+    noun = "report" if count == 1 else "reports"
+    return (
+        f"Exported {count} accepted {noun} ({', '.join(names)}) with summary.csv to "
+        f"{result.batch}." + adopted
+    )
 
 
 class BackOfficePage(QWidget):
@@ -239,7 +269,11 @@ class BackOfficePage(QWidget):
             return  # e.g. the filter changed again before this answer arrived
         self.refresh_button.setEnabled(True)
         self.rows = inbox.rows
-        self.count_label.setText(self.tr("{0} report(s) awaiting a decision").format(inbox.pending))
+        self.count_label.setText(
+            self.tr("{0} report(s) awaiting a decision").format(inbox.pending)
+            if inbox.pending
+            else self.tr(EMPTY_INBOX)
+        )
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
@@ -257,7 +291,9 @@ class BackOfficePage(QWidget):
                 item = QTableWidgetItem(text)
                 if column == len(cells) - 1:  # may be cut off at the table's edge
                     item.setToolTip(text)
-                    if row.problems and row.decision is None:
+                    if row.superseded:
+                        item.setForeground(Qt.GlobalColor.darkGray)
+                    elif row.problems and row.decision is None:
                         item.setForeground(Qt.GlobalColor.darkRed)
                         item.setToolTip("\n".join(row.problems))
                 self.table.setItem(i, column, item)
@@ -280,7 +316,7 @@ class BackOfficePage(QWidget):
     @Slot()
     def _selection_changed(self) -> None:
         row = self.selected()
-        undecided = row is not None and row.decision is None
+        undecided = row is not None and row.decision is None and not row.superseded
         self.accept_button.setEnabled(bool(undecided and row and row.can_accept))
         self.return_button.setEnabled(undecided)
         self.reason.setEnabled(undecided)
@@ -289,13 +325,14 @@ class BackOfficePage(QWidget):
         )
         self.problems.setText(
             self.tr("Cannot be accepted: {0}").format(" ".join(row.problems))
-            if row is not None and row.problems and row.decision is None
+            if undecided and row is not None and row.problems
             else ""
         )
         if row is None:
             self._shown_id = None
             self.files = None
-            self.pdf.clear()
+            empty = not self.rows and self.state.currentData() == "pending"
+            self.pdf.clear(self.tr(EMPTY_INBOX) if empty else "")
             self.data.clear()
             return
         if row.report_id != self._shown_id:
@@ -443,7 +480,7 @@ class BackOfficePage(QWidget):
 
         def done(result: ExportResult) -> None:
             self.last_export = result.out_dir
-            self.message.show_info(result.summary())
+            self.message.show_info(self.tr(export_text(result)))
 
         operation = self.jobs.run(
             job,

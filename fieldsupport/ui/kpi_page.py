@@ -82,6 +82,22 @@ def nice_scale(highest: float) -> tuple[float, int]:
     return steps * step, steps + 1
 
 
+def ordered(rows: list[KpiRow], dimension: Dimension) -> list[KpiRow]:
+    """The table's (and the chart's) order: engineers and customers by their number of
+    cases, most first (the chart shows the first ``CHART_GROUPS``); months, assist types in
+    their own order (the chart shows the latest months)."""
+    if dimension in (Dimension.ENGINEER, Dimension.CUSTOMER):
+        return sorted(rows, key=lambda r: (-r.cases, r.group))
+    return list(rows)
+
+
+def chart_rows(rows: list[KpiRow], dimension: Dimension) -> list[KpiRow]:
+    """The groups the chart has room for, in the table's order."""
+    if dimension in (Dimension.ENGINEER, Dimension.CUSTOMER):
+        return rows[:CHART_GROUPS]
+    return rows[-CHART_GROUPS:]
+
+
 def _label(group: str) -> str:
     return group if len(group) <= LABEL_CHARS else group[: LABEL_CHARS - 1] + "…"
 
@@ -219,7 +235,7 @@ class KpiPage(QWidget):
 
     def _show(self, dimension: Dimension, rows: list[KpiRow]) -> None:
         self._dimension = dimension
-        self.rows = rows
+        self.rows = rows = ordered(rows, dimension)
         names = [f.name for f in fields(KpiRow)]
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
@@ -239,17 +255,20 @@ class KpiPage(QWidget):
     @Slot()
     def _draw_chart(self) -> None:
         measure = self.measure.currentData()
-        shown = self.rows
-        if self._dimension in (Dimension.ENGINEER, Dimension.CUSTOMER):
-            shown = sorted(shown, key=lambda r: r.cases, reverse=True)[:CHART_GROUPS]
-        shown = shown[-CHART_GROUPS:]
+        room = chart_rows(self.rows, self._dimension)
+        # a group without a value (no answers, nothing resolved...) is left out, not drawn
+        # as 0 (which would read as "0 %"); the title says how many
+        shown = [r for r in room if getattr(r, measure) is not None]
+        left_out = len(room) - len(shown)
         self.bars.remove(0, self.bars.count())
         self.categories.clear()
         self.series.setVisible(bool(shown))
         if not shown:
-            self.chart.setTitle("")
+            self.chart.setTitle(
+                self.tr("{0}: no values").format(self.measure.currentText()) if room else ""
+            )
             return
-        values = [float(getattr(r, measure) or 0.0) for r in shown]
+        values = [float(getattr(r, measure)) for r in shown]
         self.bars.setLabel(self.measure.currentText())
         self.bars.append(values)
         self.categories.append([_label(r.group) for r in shown])
@@ -258,7 +277,10 @@ class KpiPage(QWidget):
         self.values_axis.setRange(0, top)
         self.values_axis.setTickCount(ticks)
         self.values_axis.setLabelFormat("%.1f" if top < 5 else "%.0f")
-        self.chart.setTitle(self.measure.currentText())
+        title = self.measure.currentText()
+        if left_out:
+            title = self.tr("{0} ({1} without a value not shown)").format(title, left_out)
+        self.chart.setTitle(title)
 
     @Slot()
     def _export_clicked(self) -> None:

@@ -30,6 +30,7 @@ from fieldsupport.services.drafts import DraftStore
 from fieldsupport.services.knowledge import KnowledgeService
 from fieldsupport.services.visits import VisitService
 from fieldsupport.store.migrate import prune_backups
+from fieldsupport.sync.client import SyncReport
 from fieldsupport.ui.case_file import CaseFileView
 from fieldsupport.ui.case_list_page import CaseListPage
 from fieldsupport.ui.intake_dialog import IntakeDialog
@@ -297,9 +298,16 @@ class MainWindow(QMainWindow):
         self.pending_label.setAccessibleName(self.tr("Pending local changes"))
         self.last_sync_label = QLabel(self.tr("Last sync: never"), self)
         self.last_sync_label.setAccessibleName(self.tr("Last sync"))
+        # reports the last sync brought back returned (until a later sync brings others)
+        self.returned_label = QLabel(self)
+        self.returned_label.setAccessibleName(self.tr("Returned reports"))
+        self.returned_label.setStyleSheet("color: #b3261e; font-weight: 600;")
+        self.returned_label.hide()
         bar.addWidget(self.connection_label)
         bar.addWidget(self.pending_label)
         bar.addWidget(self.last_sync_label)
+        bar.addWidget(self.returned_label, 1)
+        self.sync.finished.connect(self._show_sync_returns)
         self.sync.status_changed.connect(self._show_sync_status)
         self.sync.started.connect(lambda: self.last_sync_label.setText(self.tr("Syncing…")))
         self.sync.progressed.connect(
@@ -477,6 +485,21 @@ class MainWindow(QMainWindow):
                 self.tr("Last sync: {0}").format(when)
                 + (self.tr(" — last attempt failed") if status.last_error else "")
             )
+
+    def _show_sync_returns(self, report: object) -> None:
+        """A sync that brought back returned reports says so until a later one brings
+        others: the engineer has to correct and report them again."""
+        if not isinstance(report, SyncReport) or not report.returned:
+            return
+        short = "; ".join(
+            self.tr("Report {0} rev. {1} was returned: {2}").format(
+                r.report_number, r.revision, r.reason
+            )
+            for r in report.returned
+        )
+        self.returned_label.setText(short if len(short) <= 100 else short[:99] + "…")
+        self.returned_label.setToolTip(report.returned_text())
+        self.returned_label.show()
 
     def _show_sync_failure(self, reason: str) -> None:
         self.last_sync_label.setText(self.tr("Sync failed: {0}").format(reason[:90]))

@@ -204,9 +204,10 @@ class ReportsTab(QWidget):
         what_next = (
             self.tr("Revision {0} replaces it.").format(max(later))
             if later
-            else self.tr("Correct the visit and create the report again (revision {0}).").format(
-                report.revision + 1
-            )
+            else self.tr(
+                "On the Visits tab, use Correct the visit, then create the report again "
+                "(revision {0})."
+            ).format(report.revision + 1)
         )
         self.message.show_error(
             self.tr("{0} revision {1} was returned by the back office: {2} {3}").format(

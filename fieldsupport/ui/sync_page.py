@@ -235,7 +235,16 @@ class SyncPage(QWidget):
     def _finished(self, report: object) -> None:
         self._stopped()
         summary = report.summary() if isinstance(report, SyncReport) else ""
-        self.message.show_info(self.tr("Synced: {summary}.").format(summary=summary))
+        returned = report.returned_text() if isinstance(report, SyncReport) else ""
+        if returned:  # news the engineer has to act on: said in red, with what to do
+            self.message.show_error(
+                self.tr(
+                    "Synced: {summary}.\n{returned}\nOpen the case, correct the visit and "
+                    "report it again."
+                ).format(summary=summary, returned=returned)
+            )
+        else:
+            self.message.show_info(self.tr("Synced: {summary}.").format(summary=summary))
         self.reload_decisions()
 
     def _failed(self, reason: str) -> None:

@@ -1,9 +1,11 @@
 """A case's visits: start travel, arrive, leave (with a running timer), the work notes that
 save as they are typed, measurements (out-of-limit values flagged while typing), parts used
-and time entries."""
+and time entries. A finished visit is read-only; when its report came back from the back
+office, "Correct the visit" reopens its record of work for the next revision."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal, Slot
@@ -28,7 +30,13 @@ from PySide6.QtWidgets import (
 
 from fieldsupport.errors import FieldSupportError
 from fieldsupport.models.enums import TimeEntryKind, VisitStatus
-from fieldsupport.services.views import VisitDetail, VisitView
+from fieldsupport.services.views import (
+    MeasurementView,
+    PartView,
+    TimeEntryView,
+    VisitDetail,
+    VisitView,
+)
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.widgets import (
     TOUCH_HEIGHT,
@@ -80,6 +88,15 @@ class VisitPanel(QWidget):
         self.travel_button.clicked.connect(self.start_travel)
         self.arrive_button.clicked.connect(self.arrive)
         self.leave_button.clicked.connect(self.leave)
+        self.correct_button = touch_button(self.tr("Correct the visit"), self)
+        self.correct_button.setToolTip(
+            self.tr(
+                "Reopen the work notes, parts, time and measurements of this finished visit "
+                "to correct what the back office returned; then report it again."
+            )
+        )
+        self.correct_button.clicked.connect(self.reopen_for_correction)
+        self.returned_message = InlineMessage(self)
 
         self.distance = touch_line(self, self.tr("Travel distance (km)"))
         self.work = BoundedTextEdit(self)
@@ -107,6 +124,9 @@ class VisitPanel(QWidget):
         for edit in (self.m_value, self.m_low, self.m_high):
             edit.textChanged.connect(self._check_limits)
         self.m_add.clicked.connect(self.add_measurement)
+        self.m_remove = touch_button(self.tr("Remove"), self)
+        self.m_remove.setAccessibleName(self.tr("Remove the selected measurement"))
+        self.m_remove.clicked.connect(self.remove_measurement)
 
         self.parts = self._table(
             self.tr("Parts used"), [self.tr(h) for h in ("Part number", "Description", "Qty")]
@@ -117,6 +137,9 @@ class VisitPanel(QWidget):
         self.p_add = touch_button(self.tr("Add part"), self)
         self.p_message = InlineMessage(self)
         self.p_add.clicked.connect(self.add_part)
+        self.p_remove = touch_button(self.tr("Remove"), self)
+        self.p_remove.setAccessibleName(self.tr("Remove the selected part"))
+        self.p_remove.clicked.connect(self.remove_part)
 
         self.entries = self._table(
             self.tr("Time entries"), [self.tr(h) for h in ("Kind", "Start", "Minutes", "Note")]
@@ -131,6 +154,9 @@ class VisitPanel(QWidget):
         self.t_add = touch_button(self.tr("Add time"), self)
         self.t_message = InlineMessage(self)
         self.t_add.clicked.connect(self.add_time_entry)
+        self.t_remove = touch_button(self.tr("Remove"), self)
+        self.t_remove.setAccessibleName(self.tr("Remove the selected time entry"))
+        self.t_remove.clicked.connect(self.remove_time_entry)
 
         self._build_layout()
         self._autosave = QTimer(self)
@@ -155,6 +181,8 @@ class VisitPanel(QWidget):
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         table.setMinimumHeight(110)
         return table
 
@@ -167,7 +195,13 @@ class VisitPanel(QWidget):
         steps.addWidget(self.state_label)
         steps.addWidget(self.timer_label)
         steps.addStretch(1)
-        for widget in (self.travel_button, self.arrive_button, self.leave_time, self.leave_button):
+        for widget in (
+            self.travel_button,
+            self.arrive_button,
+            self.leave_time,
+            self.leave_button,
+            self.correct_button,
+        ):
             steps.addWidget(widget)
 
         notes = QFormLayout()
@@ -194,12 +228,21 @@ class VisitPanel(QWidget):
         content = QWidget(self)
         body = QVBoxLayout(content)
         body.addLayout(steps)
+        body.addWidget(self.returned_message)
         body.addLayout(notes)
         body.addWidget(
             group(
                 self.tr("Measurements"),
                 self.measurements,
-                [self.m_name, self.m_value, self.m_unit, self.m_low, self.m_high, self.m_add],
+                [
+                    self.m_name,
+                    self.m_value,
+                    self.m_unit,
+                    self.m_low,
+                    self.m_high,
+                    self.m_add,
+                    self.m_remove,
+                ],
                 self.m_message,
             )
         )
@@ -207,7 +250,7 @@ class VisitPanel(QWidget):
             group(
                 self.tr("Parts used"),
                 self.parts,
-                [self.p_number, self.p_description, self.p_quantity, self.p_add],
+                [self.p_number, self.p_description, self.p_quantity, self.p_add, self.p_remove],
                 self.p_message,
             )
         )
@@ -215,7 +258,7 @@ class VisitPanel(QWidget):
             group(
                 self.tr("Time entries"),
                 self.entries,
-                [self.t_kind, self.t_minutes, self.t_note, self.t_add],
+                [self.t_kind, self.t_minutes, self.t_note, self.t_add, self.t_remove],
                 self.t_message,
             )
         )
@@ -280,8 +323,10 @@ class VisitPanel(QWidget):
                 self.arrive_button,
                 self.leave_button,
                 self.leave_time,
+                self.correct_button,
             ):
                 widget.setVisible(False)
+            self.returned_message.clear_message()
             self.state_label.setText(self.tr("No visit yet: plan one with New visit."))
             self.timer_label.clear()
             self._clock.stop()
@@ -296,7 +341,7 @@ class VisitPanel(QWidget):
     def _apply_detail(self, detail: VisitDetail) -> None:
         self._detail, self._visit = detail, detail.visit
         visit = detail.visit
-        finished = visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED)
+        finished = not visit.editable
         self.editor.setEnabled(True)
         for widget in (self.work, self.findings):
             widget.blockSignals(True)
@@ -321,8 +366,17 @@ class VisitPanel(QWidget):
         self.leave_button.setVisible(on_site)
         self.leave_time.setVisible(on_site)
         self.leave_time.setDateTime(QDateTime.currentDateTime())
-        for widget in (self.m_add, self.p_add, self.t_add):
+        for widget in (
+            self.m_add,
+            self.p_add,
+            self.t_add,
+            self.m_remove,
+            self.p_remove,
+            self.t_remove,
+        ):
             widget.setEnabled(not finished)
+        self.correct_button.setVisible(visit.returned is not None and not visit.correcting)
+        self._say_returned(visit)
         self._fill_tables(detail)
         self._update_state_text()
         if visit.status in (VisitStatus.ON_SITE, VisitStatus.TRAVELLING):
@@ -333,6 +387,28 @@ class VisitPanel(QWidget):
         row = self.visit_list.currentRow()
         if row >= 0:
             self.visit_list.item(row).setText(self._visit_text(visit))
+
+    def _say_returned(self, visit: VisitView) -> None:
+        returned = visit.returned
+        if returned is None:
+            self.returned_message.clear_message()
+            return
+        said = self.tr("{0} revision {1} was returned by {2}: {3}").format(
+            returned.report_number, returned.revision, returned.decided_by, returned.reason or ""
+        )
+        if visit.correcting:
+            self.returned_message.show_info(
+                said
+                + " "
+                + self.tr(
+                    "Correcting: change what is needed, then create the report again "
+                    "(revision {0}) on the Reports tab."
+                ).format(returned.revision + 1)
+            )
+        else:
+            self.returned_message.show_error(
+                said + " " + self.tr("Use Correct the visit to change it.")
+            )
 
     def _update_state_text(self) -> None:
         visit = self._visit
@@ -351,6 +427,8 @@ class VisitPanel(QWidget):
             ),
             VisitStatus.CANCELLED: self.tr("Cancelled"),
         }[visit.status]
+        if visit.correcting:
+            text += " " + self.tr("(being corrected)")
         self.state_label.setText(text)
 
     @Slot()
@@ -431,6 +509,12 @@ class VisitPanel(QWidget):
         self._reload()
 
     @Slot()
+    def reopen_for_correction(self) -> None:
+        if self._visit is not None:
+            visit_id = self._visit.id
+            self._step(lambda: self._visits.reopen_for_correction(visit_id))
+
+    @Slot()
     def start_travel(self) -> None:
         if self._visit is not None:
             visit_id = self._visit.id
@@ -478,7 +562,7 @@ class VisitPanel(QWidget):
         """Save the typed notes now; False (with the reason shown) if they could not be."""
         self._autosave.stop()
         visit = self._visit
-        if visit is None or visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
+        if visit is None or not visit.editable:
             return True
         self.distance.setStyleSheet("")
         try:
@@ -583,6 +667,53 @@ class VisitPanel(QWidget):
         for edit in (self.p_number, self.p_description, self.p_quantity):
             edit.clear()
         self._reload()
+
+    def _remove_selected(
+        self,
+        table: QTableWidget,
+        rows: Sequence[MeasurementView | PartView | TimeEntryView],
+        remove: Callable[[str], None],
+        message: InlineMessage,
+    ) -> None:
+        selected = table.selectionModel().selectedRows()
+        if not selected or selected[0].row() >= len(rows):
+            message.show_error(self.tr("Select the line to remove first."))
+            return
+        row_id = rows[selected[0].row()].id
+        try:
+            remove(row_id)
+        except FieldSupportError as exc:
+            message.show_error(str(exc))
+            return
+        message.clear_message()
+        self._reload()
+
+    @Slot()
+    def remove_measurement(self) -> None:
+        if self._detail is not None:
+            self._remove_selected(
+                self.measurements,
+                self._detail.measurements,
+                self._visits.remove_measurement,
+                self.m_message,
+            )
+
+    @Slot()
+    def remove_part(self) -> None:
+        if self._detail is not None:
+            self._remove_selected(
+                self.parts, self._detail.parts, self._visits.remove_part, self.p_message
+            )
+
+    @Slot()
+    def remove_time_entry(self) -> None:
+        if self._detail is not None:
+            self._remove_selected(
+                self.entries,
+                self._detail.time_entries,
+                self._visits.remove_time_entry,
+                self.t_message,
+            )
 
     @Slot()
     def add_time_entry(self) -> None:
