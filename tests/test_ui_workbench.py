@@ -349,13 +349,25 @@ def test_huge_paste_is_cut_with_a_message(
     assert len(view.case.events[-1].body or "") == composer.max_chars  # type: ignore[union-attr]
 
 
+def test_the_window_fits_a_small_laptop(
+    qtbot: QtBot, window: MainWindow, cases: CaseService, refs: dict[str, str]
+) -> None:
+    """Every page and case-file tab together may not ask for more than a 1024 x 600 screen
+    (a widget's minimum width anywhere widens the whole window: a photo filter of 200 px
+    beside the gallery's buttons made it 1,104 px)."""
+    _open(qtbot, window, open_case(cases, refs))
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 1024, minimum
+    assert minimum.height() <= 600, minimum
+
+
 def test_layout_persists_between_runs(
     qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
 ) -> None:
     win = _window(qtbot, workspace)
-    win.resize(795, 560)  # within the offscreen platform's 800 x 800 screen
+    win.resize(795, 600)  # within the offscreen platform's 800 x 800 screen
     size = (win.size().width(), win.size().height())
-    assert size[1] == 560  # not the default height
+    assert size[1] == 600  # not the default height
     win.case_splitter.setSizes([300, 700])
     win.cases.table.setColumnWidth(1, 333)
     sizes = win.case_splitter.sizes()

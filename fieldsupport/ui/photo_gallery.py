@@ -174,11 +174,13 @@ class PhotoGallery(QWidget):
     def _lay_out_grid(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
-        top.addWidget(self.add_button)
-        top.addWidget(self.folder_button)
-        top.addWidget(self.camera_button)
         top.addWidget(self.camera_note)
         top.addWidget(self.deleted_button)
+        # the ways in wrap under the filter rather than widen the window (the filter keeps
+        # room to read a visit's label)
+        adding = FlowLayout()
+        for button in (self.add_button, self.folder_button, self.camera_button):
+            adding.addWidget(button)
         caption_row = QHBoxLayout()
         caption_row.addWidget(self.caption, 1)
         caption_row.addWidget(self.caption_button)
@@ -201,6 +203,7 @@ class PhotoGallery(QWidget):
         message_row.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(adding)
         layout.addWidget(self.view, 1)
         layout.addLayout(caption_row)
         layout.addLayout(actions)
