@@ -91,6 +91,34 @@ def test_a_jpeg_with_more_images_loses_every_position() -> None:
         assert ImageChops.difference(image.convert("RGB"), before.convert("RGB")).getbbox() is None
 
 
+def test_an_appended_image_no_directory_lists_loses_its_position_too() -> None:
+    # Google's GContainer (Ultra HDR gain map, motion photo) appends images after the
+    # primary's end without an MPF directory: only a search of the whole rest finds them
+    primary, appended = io.BytesIO(), io.BytesIO()
+    _picture().save(primary, "JPEG", quality=95)  # no position of its own
+    Image.new("RGB", (32, 24), "grey").save(appended, "JPEG", exif=_exif(), xmp=XMP)
+    assert b"MPF\x00" not in primary.getvalue()
+    original = primary.getvalue() + appended.getvalue()
+    stripped = without_gps(original)
+    assert len(stripped) == len(original)
+    assert stripped[: len(primary.getvalue())] == primary.getvalue()
+    tail = stripped[len(primary.getvalue()) :]
+    with Image.open(io.BytesIO(tail)) as image:
+        assert not image.getexif().get_ifd(GPS_IFD) and image.getexif()[ORIENTATION] == 6
+    assert b"50,40.2N" in original and b"50,40.2N" not in stripped
+    assert without_gps(original) == stripped  # the same bytes every time
+
+
+def test_a_photo_without_position_is_given_back_as_it_is() -> None:
+    # no copy when there is nothing to remove (asked for every photo of every sync)
+    out, exif = io.BytesIO(), Image.Exif()
+    exif[ORIENTATION] = 6
+    _picture().save(out, "JPEG", exif=exif, xmp=b"<x:xmpmeta/>")
+    original = out.getvalue() + b"\x00" * 100_000
+    assert without_gps(original) is original
+    assert without_gps(bytearray(original)) == original
+
+
 def test_png_loses_its_position_only() -> None:
     out = io.BytesIO()
     _picture().save(out, "PNG", exif=_exif())
@@ -152,3 +180,36 @@ def test_outgoing_original_follows_the_workspace_setting(
     assert service.store.original_path(sha).read_bytes() == path.read_bytes()  # untouched
     service.set_strip_gps_outgoing(False)
     assert service.outgoing_original(sha) == path.read_bytes()
+
+
+def test_a_crash_while_copying_the_derived_files_leaves_nothing_after_the_sweep(
+    tmp_path: Path,
+) -> None:
+    """The copy sent without GPS gets the original's thumbnail and report copy (linked). A
+    process that dies between making one's temporary file and naming it leaves that file;
+    the sweep at the next open (the workspace's, under its lock) removes it."""
+    import subprocess
+    import sys
+
+    from fieldsupport.media.blobstore import BlobStore
+
+    store = BlobStore(tmp_path / "blobs")
+    original = store.put_bytes(b"the original photo's bytes")
+    for path in (store.thumbnail_path(original), store.report_copy_path(original)):
+        with store.atomic_writer(path) as out:
+            out.write(b"a derived copy")
+    before = sorted(p for p in store.root.rglob("*") if p.is_file())
+    sent = "ab" * 32
+    child = f"""
+import os
+from pathlib import Path
+from fieldsupport.media.blobstore import BlobStore
+from fieldsupport.sync import privacy
+os.replace = lambda *_args: os._exit(9)  # killed before the temporary file has its name
+privacy._copy_derived(BlobStore(Path({str(store.root)!r})), {original!r}, {sent!r})
+"""
+    assert subprocess.run([sys.executable, "-c", child], check=False).returncode == 9
+    assert sorted(p for p in store.root.rglob("*") if p.is_file()) != before  # a leftover
+    assert BlobStore(store.root).sweep() == 1
+    assert sorted(p for p in store.root.rglob("*") if p.is_file()) == before
+    assert not store.thumbnail_path(sent).exists()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from fieldsupport.central import storage as t
 from fieldsupport.errors import FieldSupportError, NotFoundError, ValidationError
@@ -18,6 +18,18 @@ ROLES = ("engineer", "advisor", "back_office", "admin")
 # scrypt: memory-hard and slow on purpose (~50 ms per check on a laptop).
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 TOKEN_DAYS = 365
+# asked on every request: built once
+_TOKEN_QUERY = (
+    select(
+        t.devices,
+        t.accounts.c.username,
+        t.accounts.c.role,
+        t.accounts.c.team,
+        t.accounts.c.disabled,
+    )
+    .join(t.accounts, t.accounts.c.id == t.devices.c.account_id)
+    .where(t.devices.c.token_hash == bindparam("token_hash"))
+)
 
 
 class AuthError(FieldSupportError):
@@ -201,19 +213,8 @@ class Accounts:
             raise AuthError(
                 "token_missing", "No device token: connect this device to the server first."
             )
-        query = (
-            select(
-                t.devices,
-                t.accounts.c.username,
-                t.accounts.c.role,
-                t.accounts.c.team,
-                t.accounts.c.disabled,
-            )
-            .join(t.accounts, t.accounts.c.id == t.devices.c.account_id)
-            .where(t.devices.c.token_hash == token_hash(token))
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_TOKEN_QUERY, {"token_hash": token_hash(token)}).mappings().first()
         if row is None:
             raise AuthError("token_unknown", "The device token is not known to this server.")
         if row["revoked_at"] is not None:

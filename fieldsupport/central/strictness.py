@@ -40,7 +40,9 @@ def _query_parameters(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
     return known
 
 
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
+    # async: pure computation, run on the event loop (a plain function would cost every
+    # request a hop to the thread pool and back)
     route = request.scope.get("route")
     if not request.query_params or not isinstance(route, Route):
         return

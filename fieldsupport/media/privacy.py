@@ -35,20 +35,26 @@ _XMP_GPS_ELEMENT = re.compile(
     rb"(<([\w-]+:gps\w*)(?:\s[^>]*)?>)(.*?)(</\2>)", re.IGNORECASE | re.DOTALL
 )
 _XMP_PACKET = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.DOTALL)
+# a JPEG start-of-image marker and the next marker's 0xFF: re's literal search runs through
+# a 3 MB photo's coded data 1.5-3x faster than bytes.find (many 0xFF bytes there)
+_START_OF_IMAGE = re.compile(rb"\xff\xd8\xff")
 
 
 def without_gps(data: bytes) -> bytes:
-    """The photo's bytes with every GPS position removed (see the module's notes)."""
-    buffer = bytearray(data)
+    """The photo's bytes with every GPS position removed (see the module's notes); ``data``
+    itself, not a copy, when there is none (most photos: cheap to ask on every sync)."""
+    data = bytes(data)  # no copy of bytes; a bytearray must not change under us
     if data[:2] == b"\xff\xd8":
-        _jpeg(buffer)
-    elif data[:8] == _PNG_SIGNATURE:
-        return _png(buffer)
+        return _jpeg(data)
+    if data[:8] == _PNG_SIGNATURE:
+        stripped = _png(bytearray(data))
     elif data[4:8] == b"ftyp":  # HEIC/HEIF (ISO base media file)
+        buffer = bytearray(data)
         _heif(buffer)
+        stripped = bytes(buffer)
     else:
         raise ValidationError("Only JPEG, PNG and HEIC photos can have their positions removed.")
-    return bytes(buffer)
+    return data if stripped == data else stripped
 
 
 def _scrub_tiff(buffer: bytearray, start: int, end: int, *, wipe_damaged: bool = True) -> None:
@@ -117,28 +123,37 @@ def _blank_xmp(buffer: bytearray, start: int, end: int) -> None:
     buffer[start:end] = blanked
 
 
-def _jpeg(buffer: bytearray) -> None:
+def _jpeg(data: bytes) -> bytes:
     # A JPEG may hold more images after the first (MPO: a phone's HDR gain map or depth
-    # map, a stereo camera's second view), each with metadata segments of its own that can
-    # carry a position too. Their scans cannot contain a start-of-image marker (a 0xFF byte
-    # in coded data is always followed by 0x00 or a restart marker), so each next image is
-    # found by it.
+    # map, a stereo camera's second view; appended ones that no MPF directory lists: Google's
+    # GContainer), each with metadata segments of its own that can carry a position too.
+    # Their scans cannot contain a start-of-image marker (a 0xFF byte in coded data is
+    # always followed by 0x00 or a restart marker), so each next image is found by it, in
+    # the whole rest of the file. Only APP1 segments (EXIF, XMP) are ever changed: each is
+    # scrubbed in a copy of its own, and the file is copied once, only if one changed.
+    edits: list[tuple[int, bytes]] = []
     offset = 2
     while True:
-        stop = _jpeg_headers(buffer, offset)
-        following = buffer.find(b"\xff\xd8\xff", stop)
-        if following < 0:
-            return
-        offset = following + 2
-
-
-def _jpeg_headers(buffer: bytearray, offset: int) -> int:
-    """Scrub one image's metadata segments, from just after its start-of-image marker;
-    returns where they end (its scan)."""
-    while offset + 4 <= len(buffer):
-        if buffer[offset] != 0xFF:
+        stop = _jpeg_headers(data, offset, edits)
+        following = _START_OF_IMAGE.search(data, stop)
+        if following is None:
             break
-        marker = buffer[offset + 1]
+        offset = following.start() + 2
+    if not edits:
+        return data
+    buffer = bytearray(data)
+    for start, replacement in edits:
+        buffer[start : start + len(replacement)] = replacement
+    return bytes(buffer)
+
+
+def _jpeg_headers(data: bytes, offset: int, edits: list[tuple[int, bytes]]) -> int:
+    """Scrub one image's metadata segments, from just after its start-of-image marker, into
+    ``edits`` (where, new bytes); returns where they end (its scan)."""
+    while offset + 4 <= len(data):
+        if data[offset] != 0xFF:
+            break
+        marker = data[offset + 1]
         if marker == 0xFF:  # fill byte
             offset += 1
             continue
@@ -147,13 +162,17 @@ def _jpeg_headers(buffer: bytearray, offset: int) -> int:
             continue
         if marker in (0xDA, 0xD9):  # start of scan / end: no metadata after this
             break
-        length = struct.unpack_from(">H", buffer, offset + 2)[0]
-        body, end = offset + 4, min(offset + 2 + length, len(buffer))
+        length = struct.unpack_from(">H", data, offset + 2)[0]
+        body, end = offset + 4, min(offset + 2 + length, len(data))
         if marker == 0xE1:
-            if buffer[body : body + 6] == _EXIF_HEADER:
-                _scrub_tiff(buffer, body + 6, end)
-            elif any(buffer[body : body + len(h)] == h for h in _XMP_HEADERS):
-                _blank_xmp(buffer, body, end)
+            original = data[body:end]
+            segment = bytearray(original)
+            if original[:6] == _EXIF_HEADER:
+                _scrub_tiff(segment, 6, len(segment))
+            elif any(original.startswith(h) for h in _XMP_HEADERS):
+                _blank_xmp(segment, 0, len(segment))
+            if segment != original:
+                edits.append((body, bytes(segment)))
         offset = end
     return offset
 
