@@ -284,6 +284,11 @@ def _bench(add: Add, demo: Path, work: Path, cache: Path | None = None) -> None:
             add("sync_upload_vs_disk_copy", upload_rate / copy_rate, "x")
             add("sync_upload_loopback_floor_rate", floor_rate, "MB/s")
             add("sync_upload_vs_loopback_floor", upload_rate / floor_rate, "x")
+            # the photos' way out alone (privacy copies and transfers), without the push of
+            # their records, the pull of the server's copies and the checkpoint
+            transfer_rate = total / 1e6 / report.upload_seconds  # type: ignore[attr-defined]
+            add("sync_upload_transfer_rate", transfer_rate, "MB/s")
+            add("sync_upload_transfer_vs_loopback_floor", transfer_rate / floor_rate, "x")
     finally:
         server.stop()
 
