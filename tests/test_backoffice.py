@@ -356,7 +356,12 @@ def test_a_revision_replaced_before_its_decision_leaves_the_inbox_by_itself(
     _client(bo).decide(second.id, "accepted")
     assert _client(bo).inbox().rows == [] and _client(bo).inbox().pending == 0
     decided = _client(bo).inbox("decided").rows
-    assert [(r.revision, r.superseded) for r in decided] == [(1, True), (2, False)]
+    # most recent first: the decision on revision 2 came after revision 1 was reported; a
+    # superseded revision does not push decisions out of a short list
+    assert [(r.revision, r.superseded) for r in decided] == [(2, False), (1, True)]
+    (latest,) = _client(bo).inbox("decided", limit=1).rows
+    assert latest.revision == 2 and latest.decision is not None
+    assert latest.decision.decision == "accepted"
 
 
 # -- bad input -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fieldsupport.central.blobs import BlobError
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService, Limits
 from fieldsupport.sync import wire
@@ -164,6 +165,30 @@ def test_request_size_limit_gives_413(api: tuple[CentralService, str]) -> None:
     )
     assert reply.status_code == 413 and reply.json()["error"] == "too_large"
     assert httpx.get(f"{url}/v1/meta").status_code == 200  # still serving
+
+
+def test_two_uploads_of_one_blob_in_pieces_both_end_complete(
+    api: tuple[CentralService, str],
+) -> None:
+    """Two devices send the same file in pieces at once: when one has verified it and put it
+    in place, the other's last piece finds no partial file left - that is "complete", not
+    a server error (and an unverified rest is "continue from here")."""
+    service, _url = api
+    data = bytes(range(256)) * 800
+    sha = hashlib.sha256(data).hexdigest()
+    half = len(data) // 2
+    assert not service.blobs.put(sha, 0, len(data), "image/jpeg", data[:half])["complete"]
+    assert service.blobs.put(sha, half, len(data), "image/jpeg", data[half:])["complete"]
+    # the other upload reaches its finishing step after that one
+    assert service.blobs._finish(sha, len(data))["complete"]
+    assert service.blobs.status(sha)["complete"]
+
+    other = hashlib.sha256(b"y" * 1000).hexdigest()  # no partial file, nothing in place
+    service.blobs.put(other, 0, 1000, "image/jpeg", b"y" * 400)
+    service.blobs._partial(other).unlink()
+    with pytest.raises(BlobError) as refused:
+        service.blobs._finish(other, 1000)
+    assert (refused.value.status, refused.value.extra["received"]) == (409, 0)
 
 
 def test_blob_upload_resumes_and_is_verified(api: tuple[CentralService, str]) -> None:

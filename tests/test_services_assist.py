@@ -164,6 +164,19 @@ def test_the_trainer_is_the_signed_in_user_unless_another_is_named(
     with pytest.raises(ValidationError, match="no user 'Jan Kowal' to name as the trainer"):
         training.create_session(**args, trainer="Jan Kowal")  # type: ignore[arg-type]
     assert [name for _id, name in training.trainers()] == ["Anna Kowalska", "Maria Santos"]
+    # display names in any case, beyond ASCII; two users of one name: choose, never a guess
+    with workspace.transaction() as s:
+        s.add_all(
+            [
+                User(username="oyvind", display_name="Øyvind Ås"),
+                User(username="maria.s", display_name="Maria Santos"),
+            ]
+        )
+    assert training.create_session(**args, trainer="ØYVIND ÅS").trainer == "Øyvind Ås"  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="Several users are called 'maria santos'"):
+        training.create_session(**args, trainer="maria santos")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="named by text"):
+        training.create_session(**args, trainer=42)  # type: ignore[arg-type]
 
 
 def test_attendees_come_from_the_sessions_customer(

@@ -183,7 +183,13 @@ def test_application_record_end_to_end(
         phases = s.scalars(
             select(Measurement.phase).where(Measurement.application_record_id == record.id)
         ).all()
+        measured = s.scalars(
+            select(Measurement.id).where(Measurement.application_record_id == record.id)
+        ).first()
     assert sorted(phases) == ["after", "before"]
+    # the visit panel lists them too, but they follow the record: complete, they stay
+    with pytest.raises(ValidationError, match="completed application record"):
+        visits.remove_measurement(measured)
 
     # the advisor's review list: deviations first
     clean = apps.start(visit.id, released)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,3 +135,21 @@ def test_negative_distance(visits: VisitService, visit_id: str) -> None:
     visits.arrive(visit_id, T0)
     with pytest.raises(ValidationError, match="cannot be negative"):
         visits.depart(visit_id, T0 + timedelta(hours=1), travel_distance_km=-5)
+
+
+def test_travel_follows_its_entries_into_the_report(workspace: Workspace, visit_id: str) -> None:
+    """A wrong travel entry removed and the right one recorded: the visit's travel time, the
+    report and so the ERP export say the right one (the report read the arrival's figure)."""
+    from fieldsupport.services.reports import ReportService
+
+    visits = VisitService(workspace)
+    visits.start_travel(visit_id, T0)
+    visits.arrive(visit_id, T0 + timedelta(minutes=45))
+    assert visits.visit_detail(visit_id).visit.travel_minutes == 45
+    (travel,) = [e for e in visits.visit_detail(visit_id).time_entries if e.kind == "travel"]
+    visits.remove_time_entry(travel.id)
+    visits.add_time_entry(visit_id, "travel", T0, 90)
+    assert visits.visit_detail(visit_id).visit.travel_minutes == 90
+    draft = ReportService(workspace).generate_draft(visit_id)
+    document = json.loads(draft.data_path.read_text(encoding="utf-8"))
+    assert document["visit"]["travel_minutes"] == 90

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from builders import make_refs, open_case
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
+from fieldsupport.errors import ValidationError
 from fieldsupport.models import Asset, Contact
 from fieldsupport.models.enums import ApplicationOutcome, AssessmentResult
 from fieldsupport.services.applications import ApplicationService
@@ -463,9 +464,24 @@ def test_a_scope_row_added_by_mistake_can_be_removed(
     dialog.scopes.item(0, 1).setText("DX-0001")
     dialog.add_scope.click()  # by mistake: empty, it would cover every unit of the product
     assert dialog.scopes.rowCount() == 2
+    assert dialog.selected_scope_row() == 1  # the new row, shown selected
     dialog.remove_scope.click()  # the row just added goes
     assert dialog.scopes.rowCount() == 1
     assert dialog.scopes.item(0, 1).text() == "DX-0001"
+    assert not dialog.remove_scope.isEnabled()  # nothing selected: nothing to take
+
+    # the empty row is the first one; the filled row was added after it
+    dialog.scopes.item(0, 1).setText("")
+    dialog.add_scope.click()
+    dialog.scopes.item(1, 1).setText("PH-100")
+    first_product = dialog.scopes.cellWidget(0, 0)
+    qtbot.mouseClick(first_product, Qt.MouseButton.LeftButton)  # the empty row's product
+    assert dialog.selected_scope_row() == 0
+    dialog.remove_scope.click()
+    assert dialog.scopes.rowCount() == 1
+    assert dialog.scopes.item(0, 1).text() == "PH-100"  # the filled row stayed
+    assert dialog.scopes.cellWidget(0, 0).accessibleName() == "Product of scope 1"
+    dialog.scopes.selectRow(0)
     dialog.remove_scope.click()
     assert dialog.scopes.rowCount() == 0 and not dialog.remove_scope.isEnabled()
     dialog.save()
@@ -500,6 +516,18 @@ def test_a_mistyped_attendee_can_be_removed(
     ]
     assert [a.name for a in training.get(session.id).attendees] == ["Jan Nowak"]
     assert not tab.remove_button.isEnabled()
+
+    # who signed off stays: the button says so, the service refuses
+    (signed,) = training.get(session.id).attendees
+    training.sign_off(signed.id)
+    tab.show_case(case_id, refs["customer"])
+    qtbot.waitUntil(lambda: tab.attendees.rowCount() == 1, timeout=10_000)
+    tab.attendees.selectRow(0)
+    assert not tab.remove_button.isEnabled()
+    assert "signed off" in tab.remove_button.toolTip()
+    with pytest.raises(ValidationError, match="signed off"):
+        training.remove_attendee(signed.id)
+    assert [a.name for a in training.get(session.id).attendees] == ["Jan Nowak"]
 
 
 def test_a_skipped_step_asks_for_its_reason_before_it_complains(
@@ -541,7 +569,6 @@ def test_a_skipped_step_asks_for_its_reason_before_it_complains(
     assert note.placeholderText() == "required: why was it skipped?"
     assert "b3261e" in note.styleSheet()
     qtbot.waitUntil(note.hasFocus, timeout=5_000)
-    dialog.grab().save("/tmp/application_skip_pending.png")
     # typing a value elsewhere reloads the record: the choice stays
     rate = dialog.record.parameters[0].parameter_id
     dialog.actual_edits[rate].setText("12")
@@ -562,7 +589,6 @@ def test_a_skipped_step_asks_for_its_reason_before_it_complains(
     ]
     dialog.complete()
     assert dialog.record.completed
-    dialog.grab().save("/tmp/application_skipped.png")
 
 
 def test_the_trainer_of_a_new_session_can_be_changed(
@@ -596,4 +622,3 @@ def test_the_trainer_of_a_new_session_can_be_changed(
     assert tab.sessions.count() == 1 and "Trainer: Maria Santos" in tab.details.text()
     (session,) = TrainingService(workspace).of_case(case_id)
     assert session.trainer == "Maria Santos"
-    tab.grab().save("/tmp/training_trainer.png")

@@ -102,7 +102,6 @@ def test_the_advisor_attaches_removes_and_opens_files(
     assert path.name == "SDS SP-CAL-7.pdf" and path.read_bytes() == PDF
     assert tmp_path / "open" in path.parents and workspace.blobs_dir not in path.parents
     assert _blob_files(workspace) == before
-    editor.grab().save("/tmp/solution_files_draft.png")
 
     opened.answer = False  # nothing on this computer opens it: where the copy is
     editor.open_selected_file()
@@ -151,5 +150,4 @@ def test_the_engineer_opens_a_released_versions_files_from_the_solutions_tab(
     (url,) = opened.urls
     assert Path(url.toLocalFile()).read_bytes() == PDF
     assert _blob_files(workspace) == before
-    viewer.grab().save("/tmp/solution_files_read_only.png")
     viewer.close()

@@ -13,8 +13,10 @@ serialised by the lock; the second is told who decided first and nothing changes
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -133,8 +135,22 @@ class BackOffice:
                     for rid in decisions  # most recent first
                     if rid in decided and submitted(decided[rid])
                 ]
-                settled = [*replaced, *decided_rows]
-                chosen = ([*chosen, *settled] if state == "all" else settled)[:limit]
+                # one list, most recent first: a superseded revision by when it was
+                # reported, a decided one by its decision (superseded revisions never get a
+                # decision: listed first, they would push every decision out of the limit)
+                settled = list(
+                    heapq.merge(
+                        ((_when(_date(data)), rid, data) for rid, data in replaced),
+                        (
+                            (_when(str(decisions[rid].get("decided_at") or "")), rid, data)
+                            for rid, data in decided_rows
+                        ),
+                        key=lambda item: item[0],
+                        reverse=True,
+                    )
+                )
+                settled_rows = [(rid, data) for _when_, rid, data in settled]
+                chosen = ([*chosen, *settled_rows] if state == "all" else settled_rows)[:limit]
             shown = [data for _rid, data in chosen]
             for number, revision in decided_revisions(conn, shown).items():
                 latest[number] = max(latest.get(number, 0), revision)
@@ -516,6 +532,15 @@ class ServerExportSource:
                 f"The file {sha256[:12]}… is missing in the server's blob folder "
                 f"{self.blobs.root}; is --blobs right? Nothing was exported."
             ) from None
+
+
+def _when(text: str) -> datetime:
+    """An ISO time as an aware UTC datetime, for ordering (unreadable: the oldest)."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _date(report: dict[str, Any]) -> str:

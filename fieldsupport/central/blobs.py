@@ -245,6 +245,26 @@ class ServerBlobs:
         return {"sha256": sha256, "size": size, "received": size, "complete": True}
 
     def _finish(self, sha256: str, size: int) -> dict[str, Any]:
+        try:
+            return self._finish_partial(sha256, size)
+        except FileNotFoundError:
+            # another upload of the same blob finished it meanwhile (its partial file was
+            # verified and renamed into place) - or took it back as damaged
+            if self.path(sha256).is_file():
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(t.blobs).where(t.blobs.c.sha256 == sha256).values(complete=True)
+                    )
+                return {"sha256": sha256, "size": size, "received": size, "complete": True}
+            received = self._received(sha256)
+            raise BlobError(
+                409,
+                "offset_mismatch",
+                f"The server holds {received} bytes of this blob; continue from there.",
+                received=received,
+            ) from None
+
+    def _finish_partial(self, sha256: str, size: int) -> dict[str, Any]:
         partial = self._partial(sha256)
         digest = hashlib.sha256()
         with open(partial, "rb") as source:

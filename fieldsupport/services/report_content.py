@@ -320,7 +320,7 @@ def collect_content(
     ).all()
     applications = _applications(session, visit)
     work = sum(e.minutes for e in entries if e.kind is not TimeEntryKind.TRAVEL)
-    travel_entries = sum(e.minutes for e in entries if e.kind is TimeEntryKind.TRAVEL)
+    travel = [e.minutes for e in entries if e.kind is TimeEntryKind.TRAVEL]
     return ReportContent(
         report_number=report_number,
         revision=revision,
@@ -343,7 +343,9 @@ def collect_content(
         visit_status=visit.status.value,
         timeline=tuple(_timeline(visit, entries)),
         total_work_minutes=work,
-        total_travel_minutes=visit.travel_minutes or travel_entries,
+        # the travel entries where there are any (a correction replaces a wrong one); the
+        # visit's own figure for data that has none
+        total_travel_minutes=sum(travel) if travel else (visit.travel_minutes or 0),
         travel_distance_km=visit.travel_distance_km,
         work_performed=visit.work_performed or "",
         findings=visit.findings or "",

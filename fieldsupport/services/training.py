@@ -8,7 +8,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
@@ -198,8 +198,15 @@ class TrainingService:
             get_live(session, TrainingAttendee, attendee_id, "attendee").assessment = value
 
     def remove_attendee(self, attendee_id: str) -> None:
+        """Take back an attendee added by mistake; one who signed off stays (the attendance
+        list is what the customer's people signed)."""
         with self.workspace.transaction() as session:
-            get_live(session, TrainingAttendee, attendee_id, "attendee").deleted_at = utcnow()
+            attendee = get_live(session, TrainingAttendee, attendee_id, "attendee")
+            if attendee.signed_off:
+                raise ValidationError(
+                    f"{attendee.name} signed off on this session; a sign-off is not taken back."
+                )
+            attendee.deleted_at = utcnow()
 
     def get(self, session_id: str) -> TrainingView:
         with self.workspace.transaction() as session:
@@ -246,17 +253,30 @@ def _attendee(a: TrainingAttendee) -> AttendeeView:
 
 def _trainer(session: Session, ref: str | None) -> str:
     """The id of the user named as trainer (by id, user name or display name)."""
+    if ref is not None and not isinstance(ref, str):
+        raise ValidationError("The trainer is named by text.", field="trainer")
     text = (ref or "").strip()
     if not text:
         raise ValidationError(
             "Name the trainer: who gave the training? (It is printed on the report.)",
             field="trainer",
         )
-    user = session.get(User, text) or session.scalar(
-        select(User).where(
-            (User.username == text) | (func.lower(User.display_name) == text.lower())
-        )
-    )
+    user = session.get(User, text)
+    if user is None or user.deleted_at is not None:
+        # by user name, or display name in any case (compared here: SQLite's lower() only
+        # folds ASCII, so "Øyvind Ås" would never match "øyvind ås")
+        wanted = text.casefold()
+        matches = [
+            u
+            for u in session.scalars(select(User).where(User.deleted_at.is_(None)))
+            if u.username == text or (u.display_name or "").casefold() == wanted
+        ]
+        if len(matches) > 1:
+            raise ValidationError(
+                f"Several users are called {text!r}: choose the trainer from the list.",
+                field="trainer",
+            )
+        user = matches[0] if matches else None
     if user is None or user.deleted_at is not None:
         raise ValidationError(
             f"There is no user {text!r} to name as the trainer: choose one from the list.",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from fieldsupport.errors import ValidationError
 from fieldsupport.models import (
+    ApplicationRecord,
     Case,
     CaseEvent,
     Measurement,
@@ -229,6 +230,8 @@ class VisitService:
                     note=optional_text(note, "note"),
                 )
             )
+            if entry_kind is TimeEntryKind.TRAVEL:
+                _recount_travel(session, visit)
 
     def add_measurement(
         self,
@@ -325,7 +328,9 @@ class VisitService:
         self._remove(TimeEntry, entry_id, "time entry")
 
     def remove_measurement(self, measurement_id: str) -> None:
-        """Take back a wrong measurement (never edited: record the right one)."""
+        """Take back a wrong measurement (never edited: record the right one). A process
+        measurement of an application record follows the record: removable while it is
+        open (also after departure), never once its outcome is recorded."""
         self._remove(Measurement, measurement_id, "measurement")
 
     def _remove(
@@ -333,8 +338,20 @@ class VisitService:
     ) -> None:
         with self.workspace.transaction() as session:
             row = get_live(session, model, row_id, what)
-            self._editable_visit(session, row.visit_id)
+            record_id = getattr(row, "application_record_id", None)
+            if record_id is not None:
+                record = get_live(session, ApplicationRecord, record_id, "application record")
+                if record.outcome is not None:
+                    raise ValidationError(
+                        "This measurement belongs to a completed application record; its "
+                        "values can no longer change."
+                    )
+            else:
+                self._editable_visit(session, row.visit_id)
             row.deleted_at = utcnow()
+            if isinstance(row, TimeEntry) and row.kind is TimeEntryKind.TRAVEL:
+                visit = get_live(session, Visit, row.visit_id, "visit")
+                _recount_travel(session, visit)
 
     def reopen_for_correction(self, visit_id: str) -> VisitView:
         """Open a finished visit whose latest report was returned, so the engineer can
@@ -437,6 +454,20 @@ class VisitService:
                 f"{returned.revision} was returned: use Correct the visit to change it."
             )
         raise ValidationError("This visit is finished; it can no longer be changed.")
+
+
+def _recount_travel(session: Session, visit: Visit) -> None:
+    """The visit's travel time follows its live travel entries (a correction removes a wrong
+    one and records the right one; the report and the ERP export read the total)."""
+    session.flush()
+    total = session.scalar(
+        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+            TimeEntry.visit_id == visit.id,
+            TimeEntry.kind == TimeEntryKind.TRAVEL,
+            TimeEntry.deleted_at.is_(None),
+        )
+    )
+    visit.travel_minutes = int(total or 0)
 
 
 def _returned(session: Session, visit: Visit) -> VisitReturn | None:

@@ -6,6 +6,7 @@ measurements and photos before and after, and the outcome."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
@@ -86,6 +87,7 @@ class ApplicationDialog(QDialog):
         super().__init__(parent)
         self._service = service
         self._photos = photos or PhotoService(service.workspace)
+        self.viewer: Any = None  # the step photos' viewer last opened (photo_viewer.show_viewer)
         self.record = record
         self.setWindowTitle(
             self.tr("Apply {0} v{1}").format(record.solution_title, record.version_number)
@@ -339,14 +341,13 @@ class ApplicationDialog(QDialog):
         return next((s.position for s in self.record.steps if s.step_id == step_id), 0)
 
     def view_step_photo(self, step_id: str) -> None:
-        from fieldsupport.ui.photo_viewer import PhotoViewer
+        from fieldsupport.ui.photo_viewer import show_viewer
 
         steps = [s for s in self.record.steps if s.photo_sha256]
         views = [step_photo_view(s.photo_sha256 or "", s.title, s.position) for s in steps]
         start = next((i for i, s in enumerate(steps) if s.step_id == step_id), 0)
         if views:
-            self.viewer = PhotoViewer(self._photos, views, start, self)
-            self.viewer.open()
+            self.viewer = show_viewer(self.viewer, self._photos, views, start, self)
 
     # -- saving as the engineer goes ---------------------------------------------------------
     @Slot()

@@ -229,8 +229,13 @@ class BackOfficePage(QWidget):
             self._loaded = True
             self.refresh_all()
             service = self.service
+            # Export waits for the last export's folder: the question before a folder
+            # without a ledger depends on it
+            self.export_button.setEnabled(False)
             self.jobs.run(
-                lambda _t: service.last_export_folder(), self._set_last_export, self._failed
+                lambda _t: service.last_export_folder(),
+                self._set_last_export,
+                self._last_export_failed,
             )
 
     @Slot(int)
@@ -435,27 +440,37 @@ class BackOfficePage(QWidget):
     # -- export -----------------------------------------------------------------------------
     def _set_last_export(self, folder: Path | None) -> None:
         self.last_export = self.last_export or folder  # an export meanwhile knows better
+        self.export_button.setEnabled(True)
+
+    def _last_export_failed(self, error: BaseException) -> None:
+        self.export_button.setEnabled(True)  # exports then ask before any folder but the first
+        self._failed(error)
 
     @Slot()
     def _export_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self, self.tr("Export accepted reports to"), str(self.last_export or Path.home())
         )
-        if folder and self.confirm_export_folder(Path(folder)):
-            self.export_to(Path(folder))
+        if not folder:
+            return
+        chosen, last = Path(folder), self.last_export
+        self.export_button.setEnabled(False)
 
-    def confirm_export_folder(self, folder: Path) -> bool:
-        """A folder without an export ledger starts from nothing: every accepted report is
-        exported again. Fine for the first export; after one elsewhere, ask first."""
-        last = self.last_export
-        if last is None or _same_folder(folder, last) or (folder / LEDGER_NAME).exists():
-            return True
-        if self.ask_new_export_folder(folder, last):
-            return True
-        self.message.show_info(
-            self.tr("Nothing was exported. The last export went to {0}.").format(last)
-        )
-        return False
+        def checked(ask: bool) -> None:
+            if ask and not self.ask_new_export_folder(chosen, last):  # type: ignore[arg-type]
+                self.message.show_info(
+                    self.tr("Nothing was exported. The last export went to {0}.").format(last)
+                )
+                self.export_button.setEnabled(True)
+                return
+            self.export_to(chosen)
+
+        def failed(error: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self.message.show_error(str(error))
+
+        # the folder may be a network share: looked at in a worker
+        self.jobs.run(lambda _t: export_needs_question(chosen, last), checked, failed)
 
     def ask_new_export_folder(self, folder: Path, last: Path) -> bool:
         answer = QMessageBox.question(
@@ -495,6 +510,14 @@ class BackOfficePage(QWidget):
     def _failed(self, error: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.message.show_error(str(error))
+
+
+def export_needs_question(folder: Path, last: Path | None) -> bool:
+    """A folder without an export ledger starts from nothing: every accepted report is
+    exported again. Fine for the first export; after one elsewhere, ask first."""
+    if last is None or _same_folder(folder, last):
+        return False
+    return not (folder / LEDGER_NAME).exists()
 
 
 def _same_folder(a: Path, b: Path) -> bool:

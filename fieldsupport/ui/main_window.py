@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -298,10 +299,15 @@ class MainWindow(QMainWindow):
         self.pending_label.setAccessibleName(self.tr("Pending local changes"))
         self.last_sync_label = QLabel(self.tr("Last sync: never"), self)
         self.last_sync_label.setAccessibleName(self.tr("Last sync"))
-        # reports the last sync brought back returned (until a later sync brings others)
-        self.returned_label = QLabel(self)
+        # reports a sync brought back returned: shown until dismissed with a click (the
+        # Sync page and each visit keep saying it) or a later sync brings others
+        self.returned_label = QPushButton(self)
+        self.returned_label.setFlat(True)
         self.returned_label.setAccessibleName(self.tr("Returned reports"))
-        self.returned_label.setStyleSheet("color: #b3261e; font-weight: 600;")
+        self.returned_label.setStyleSheet(
+            "QPushButton { color: #b3261e; font-weight: 600; text-align: left; border: none; }"
+        )
+        self.returned_label.clicked.connect(self.returned_label.hide)
         self.returned_label.hide()
         bar.addWidget(self.connection_label)
         bar.addWidget(self.pending_label)
@@ -487,8 +493,8 @@ class MainWindow(QMainWindow):
             )
 
     def _show_sync_returns(self, report: object) -> None:
-        """A sync that brought back returned reports says so until a later one brings
-        others: the engineer has to correct and report them again."""
+        """A sync that brought back returned reports says so until dismissed or a later one
+        brings others: the engineer has to correct and report them again."""
         if not isinstance(report, SyncReport) or not report.returned:
             return
         short = "; ".join(
@@ -498,7 +504,9 @@ class MainWindow(QMainWindow):
             for r in report.returned
         )
         self.returned_label.setText(short if len(short) <= 100 else short[:99] + "…")
-        self.returned_label.setToolTip(report.returned_text())
+        self.returned_label.setToolTip(
+            report.returned_text() + "\n" + self.tr("(Click to dismiss.)")
+        )
         self.returned_label.show()
 
     def _show_sync_failure(self, reason: str) -> None:

@@ -604,15 +604,14 @@ class PhotoGallery(QWidget):
 
     # -- dialogs ----------------------------------------------------------------------------
     def open_viewer(self) -> None:
-        from fieldsupport.ui.photo_viewer import PhotoViewer
+        from fieldsupport.ui.photo_viewer import show_viewer
 
         photos = self.model.photos()
         selected = self.selected_ids()
         if not photos:
             return
         start = self.model.row_of(selected[0]) if selected else 0
-        self.viewer = PhotoViewer(self.service, photos, max(start, 0), self)
-        self.viewer.open()
+        self.viewer = show_viewer(self.viewer, self.service, photos, max(start, 0), self)
 
     def open_editor(self) -> None:
         from fieldsupport.ui.photo_annotation import AnnotationEditor

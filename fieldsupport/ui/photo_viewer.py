@@ -415,6 +415,16 @@ class PhotoViewer(QDialog):
         fit_to_screen(self, 1000, 760)
         self.go(index)
 
+    def done(self, result: int) -> None:
+        """Closed: its images go now (a closed dialog lives on as its parent's child), and a
+        decode still on its way is not kept when it arrives."""
+        self._generation += 1
+        self.full_image = QImage()
+        self.image = QImage()
+        self.view.item.set_photo(QImage(), QSize())
+        self.full_state = ""
+        super().done(result)
+
     def go(self, index: int) -> None:
         if not self.photos or not 0 <= index < len(self.photos) or index == self.index:
             return
@@ -525,6 +535,22 @@ class PhotoViewer(QDialog):
         return self.tr("{0}; showing the report-size copy ({1} × {2}).").format(
             why.rstrip("."), self.image.width(), self.image.height()
         )
+
+
+def show_viewer(
+    previous: PhotoViewer | None,
+    service: PhotoService,
+    photos: list[PhotoView],
+    index: int,
+    parent: QWidget,
+) -> PhotoViewer:
+    """A viewer opened in place of the one its parent showed before, which is let go of
+    (once its jobs have ended: their answers go to it)."""
+    if previous is not None and not previous.jobs.busy:
+        previous.deleteLater()
+    viewer = PhotoViewer(service, photos, index, parent)
+    viewer.open()
+    return viewer
 
 
 def _aspect_differs(original: QSize, copy: QSize) -> bool:

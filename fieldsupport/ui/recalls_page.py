@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from html import escape
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Signal, Slot
+from PySide6.QtCore import QDate, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -352,6 +352,11 @@ class CampaignDialog(QDialog):
         )
         self.scopes.horizontalHeader().setStretchLastSection(True)
         self.scopes.setColumnWidth(0, 240)
+        # the row Remove takes is the one shown selected (typing in a cell or choosing a
+        # product selects its row)
+        self.scopes.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.scopes.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.scopes.itemSelectionChanged.connect(self._scope_chosen)
         self.add_scope = touch_button(self.tr("Add affected product"), self)
         self.add_scope.clicked.connect(self.add_scope_row)
         # a row added by mistake would silently cover every unit of its product
@@ -399,25 +404,55 @@ class CampaignDialog(QDialog):
         row = self.scopes.rowCount()
         self.scopes.insertRow(row)
         product = QComboBox(self)
-        product.setAccessibleName(self.tr("Product of scope {0}").format(row + 1))
         for product_id, name in self._products:
             product.addItem(name, product_id)
+        # the product box is a cell widget: clicking it does not select its row by itself
+        product.installEventFilter(self)
+        product.activated.connect(lambda _index, box=product: self._select_row_of(box))
         self.scopes.setCellWidget(row, 0, product)
         for column in (1, 2, 3):
             self.scopes.setItem(row, column, QTableWidgetItem(""))
-        # current (what Remove takes) without painting the cell as selected
-        self.scopes.setCurrentCell(row, 1, QItemSelectionModel.SelectionFlag.NoUpdate)
-        self.remove_scope.setEnabled(True)
+        self._name_product_boxes()
+        self.scopes.selectRow(row)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.MouseButtonPress) and isinstance(
+            watched, QComboBox
+        ):
+            self._select_row_of(watched)
+        return super().eventFilter(watched, event)
+
+    def _select_row_of(self, box: QComboBox) -> None:
+        for row in range(self.scopes.rowCount()):
+            if self.scopes.cellWidget(row, 0) is box:
+                self.scopes.selectRow(row)
+                return
+
+    def _name_product_boxes(self) -> None:
+        for row in range(self.scopes.rowCount()):
+            box = self.scopes.cellWidget(row, 0)
+            if box is not None:
+                box.setAccessibleName(self.tr("Product of scope {0}").format(row + 1))
+
+    def selected_scope_row(self) -> int | None:
+        rows = {index.row() for index in self.scopes.selectionModel().selectedRows()}
+        return rows.pop() if len(rows) == 1 else None
+
+    @Slot()
+    def _scope_chosen(self) -> None:
+        self.remove_scope.setEnabled(self.selected_scope_row() is not None)
 
     @Slot()
     def remove_scope_row(self) -> None:
-        """Remove the current row (the one last added, or clicked into)."""
-        row = self.scopes.currentRow()
-        if not 0 <= row < self.scopes.rowCount():
-            row = self.scopes.rowCount() - 1
-        if row >= 0:
-            self.scopes.removeRow(row)
-        self.remove_scope.setEnabled(self.scopes.rowCount() > 0)
+        """Remove the selected row (the one last added, or clicked into)."""
+        row = self.selected_scope_row()
+        if row is None:
+            return
+        self.scopes.removeRow(row)
+        # nothing is chosen for the next removal: a second press takes no other row
+        self.scopes.clearSelection()
+        self._name_product_boxes()
+        self._scope_chosen()
 
     def spec(self) -> CampaignSpec:
         scopes = []

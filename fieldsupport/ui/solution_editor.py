@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -110,6 +111,7 @@ class SolutionEditor(QDialog):
         super().__init__(parent)
         self._service = service
         self._photos = photos or PhotoService(service.workspace)
+        self.viewer: Any = None  # the step photos' viewer last opened (photo_viewer.show_viewer)
         self._files = files or SolutionFileService(service.workspace)
         # how a copy of an attached file is handed to the system's viewer (tests replace it)
         self.open_folder = opened_files_folder()
@@ -158,6 +160,7 @@ class SolutionEditor(QDialog):
         self.files = QListWidget(self)
         self.files.setAccessibleName(self.tr("Attached files"))
         self.files.setMaximumHeight(2 * TOUCH_HEIGHT + 6)
+        self.files.setStyleSheet(f"QListWidget::item {{ min-height: {TOUCH_HEIGHT - 4}px; }}")
         self.files.itemActivated.connect(lambda _item: self.open_selected_file())
         self.files.currentRowChanged.connect(lambda _row: self._file_chosen())
         self.add_file_button = touch_button(self.tr("Add file…"), self)
@@ -165,10 +168,10 @@ class SolutionEditor(QDialog):
             self.tr("Attach a safety data sheet, a drawing, a spreadsheet or a photo")
         )
         self.add_file_button.clicked.connect(self.choose_file)
-        self.open_file_button = touch_button(self.tr("Open"), self, accessible="Open file")
+        self.open_file_button = touch_button(self.tr("Open"), self, accessible=self.tr("Open file"))
         self.open_file_button.clicked.connect(self.open_selected_file)
         self.remove_file_button = touch_button(
-            self.tr("Remove file"), self, accessible="Remove file"
+            self.tr("Remove file"), self, accessible=self.tr("Remove file")
         )
         self.remove_file_button.clicked.connect(self.remove_selected_file)
         self.message = InlineMessage(self)
@@ -496,7 +499,7 @@ class SolutionEditor(QDialog):
         )
 
     def view_step_photo(self, cell: StepPhotoCell) -> None:
-        from fieldsupport.ui.photo_viewer import PhotoViewer
+        from fieldsupport.ui.photo_viewer import show_viewer
 
         views, start = [], 0
         for row, other in enumerate(self.step_cells()):
@@ -506,5 +509,4 @@ class SolutionEditor(QDialog):
                 start = len(views)
             views.append(step_photo_view(other.sha256, self._cell(self.steps, row, 0), row + 1))
         if views:
-            self.viewer = PhotoViewer(self._photos, views, start, self)
-            self.viewer.open()
+            self.viewer = show_viewer(self.viewer, self._photos, views, start, self)

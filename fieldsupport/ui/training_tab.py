@@ -202,7 +202,14 @@ class TrainingTab(QWidget):
 
     @Slot()
     def _attendee_chosen(self) -> None:
-        self.remove_button.setEnabled(self.selected_attendee() is not None)
+        chosen = self.selected_attendee()
+        signed = self.current is not None and any(
+            a.id == chosen and a.signed_off for a in self.current.attendees
+        )
+        self.remove_button.setEnabled(chosen is not None and not signed)
+        self.remove_button.setToolTip(
+            self.tr("Who signed off stays on the attendance list.") if signed else ""
+        )
 
     @Slot()
     def remove_selected(self) -> None:
