@@ -95,6 +95,12 @@ def test_not_connected_says_so_and_keeps_working(qtbot: QtBot, workspace: Worksp
     assert win.sync.sync_now() is None  # nothing to sync with
     qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5_000)  # conflicts read
     assert not page.conflict_box.isVisible() and not page.refused_box.isVisible()
+    # without conflicts or refusals the status keeps its height (its lines were spread
+    # over the whole page)
+    win.resize(1000, 780)
+    status_box = page.state.parentWidget()
+    qtbot.waitUntil(lambda: page.height() > 500, timeout=5_000)
+    assert status_box.height() <= status_box.sizeHint().height() + 10
 
 
 def test_connect_sync_now_and_the_status_bar(

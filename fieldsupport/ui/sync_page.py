@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QProgressBar,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -161,10 +162,14 @@ class SyncPage(QWidget):
         refused_layout.addWidget(self.refused_table)
         refused_layout.addLayout(refused_buttons)
 
+        # the status keeps its own height; without conflicts or refusals shown the room
+        # below stays empty instead of spreading the status's lines over the page
+        status_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.addWidget(status_box)
         layout.addWidget(self.conflict_box, 1)
         layout.addWidget(self.refused_box, 1)
+        layout.addStretch(0)
 
         controller.status_changed.connect(self.show_status)
         controller.started.connect(self._started)
