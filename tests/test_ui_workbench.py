@@ -412,3 +412,41 @@ def test_f9_starts_and_stops_a_visit(
     assert visits[0].departed_at is not None and visits[0].departed_at > datetime.now(UTC)
     assert window.case_file.tabs.currentWidget() is view.visit_panel
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # nothing open to cancel: no effect
+
+
+def test_a_session_on_the_training_page_opens_in_its_case(
+    qtbot: QtBot, window: MainWindow, cases: CaseService, refs: dict[str, str]
+) -> None:
+    from fieldsupport.services.training import TrainingService
+
+    case_id = open_case(cases, refs)
+    training = TrainingService(window.workspace, user_id=refs["engineer"])
+    start = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    first = training.create_session(
+        topic="Dosing pump care", started_at=start, duration_minutes=60, case_id=case_id
+    )
+    training.create_session(
+        topic="Safety walk",
+        started_at=start + timedelta(hours=2),
+        duration_minutes=30,
+        case_id=case_id,
+    )
+    loose = training.create_session(
+        topic="Open day", started_at=start, duration_minutes=90, customer_id=refs["customer"]
+    )
+    window.nav.setCurrentRow(4)
+    page = window.training
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=10_000)
+    topics = [page.table.item(r, 0).text() for r in range(3)]
+
+    page.open_row(topics.index("Open day"))  # no case: said, nothing opened
+    assert "belongs to no case" in page.summary.text() and loose.case_id is None
+    assert window.pages.currentWidget() is page
+
+    with qtbot.waitSignal(window.case_file.case_loaded, timeout=10_000):
+        page.open_row(topics.index("Dosing pump care"))
+    view = window.case_file
+    assert window.pages.currentWidget() is window.case_splitter
+    assert view.tabs.currentWidget() is view.training_tab
+    assert view.training_tab.current is not None and view.training_tab.current.id == first.id
+    qtbot.waitUntil(lambda: not view.jobs.busy, timeout=10_000)

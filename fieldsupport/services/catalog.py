@@ -45,6 +45,7 @@ class TrainingRow:
     started_at: datetime
     duration_minutes: int
     attendees: int
+    case_id: str | None = None  # the case whose file holds it (None: the customer's only)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class CatalogService:
                 TrainingSession.started_at,
                 TrainingSession.duration_minutes,
                 attendees,
+                TrainingSession.case_id,
             )
             .join(Customer, Customer.id == TrainingSession.customer_id)
             .where(TrainingSession.deleted_at.is_(None))

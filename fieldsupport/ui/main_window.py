@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
         self.case_file = CaseFileView(
             self.cases_service, self.visits_service, self.catalog, self.drafts
         )
+        # a session opened from the Training page, shown once its case's file has loaded
+        self._session_to_show: tuple[str, str] | None = None  # case id, session id
+        self.case_file.case_loaded.connect(self._show_pending_session)
         self.case_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.case_splitter.setObjectName("caseSplitter")
         self.case_splitter.addWidget(self.cases)
@@ -169,6 +172,7 @@ class MainWindow(QMainWindow):
             from fieldsupport.ui.records_pages import TrainingPage
 
             page = TrainingPage(self.catalog)
+            page.session_requested.connect(self.open_training_session)
         elif nav == NAV_RECALLS:
             from fieldsupport.services.recalls import RecallService
             from fieldsupport.ui.recalls_page import RecallsPage
@@ -364,6 +368,21 @@ class MainWindow(QMainWindow):
         if row is not None:
             self.cases.table.selectRow(row)
         self.case_file.load(case_id)
+
+    def open_training_session(self, case_id: str, session_id: str) -> None:
+        """A session chosen on the Training page, in its case's file (Training tab)."""
+        self._session_to_show = (case_id, session_id)
+        self.open_case(case_id)
+
+    @Slot(str)
+    def _show_pending_session(self, case_id: str) -> None:
+        if self._session_to_show is None or self._session_to_show[0] != case_id:
+            return
+        _case_id, session_id = self._session_to_show
+        self._session_to_show = None
+        view = self.case_file
+        view.tabs.setCurrentWidget(view.training_tab)
+        view.training_tab.select_session(session_id)
 
     def step_case(self, delta: int) -> None:
         if self.pages.currentWidget() is not self.case_splitter:

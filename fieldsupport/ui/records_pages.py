@@ -53,6 +53,11 @@ class _TablePage(QWidget):
 
 
 class TrainingPage(_TablePage):
+    """Every training session on this device; a session opens in its case's file
+    (double-click or Enter), where its attendance list is."""
+
+    session_requested = Signal(str, str)  # case id, session id
+
     def __init__(self, catalog: CatalogService, parent: QWidget | None = None) -> None:
         super().__init__(
             self.tr("Training sessions"),
@@ -60,12 +65,29 @@ class TrainingPage(_TablePage):
             parent,
         )
         self._catalog = catalog
+        self._rows: list[TrainingRow] = []
+        self.table.setToolTip(self.tr("Double-click a session to open it in its case"))
+        self.table.itemActivated.connect(lambda item: self.open_row(item.row()))
+
+    def open_row(self, row: int) -> None:
+        if not 0 <= row < len(self._rows):
+            return
+        chosen = self._rows[row]
+        if chosen.case_id is None:
+            self.summary.setText(
+                self.tr("{0} belongs to no case: it is kept with {1} only.").format(
+                    chosen.topic, chosen.customer
+                )
+            )
+            return
+        self.session_requested.emit(chosen.case_id, chosen.id)
 
     def reload(self) -> None:
         catalog = self._catalog
         self.jobs.run(lambda _t: catalog.training_sessions(), self._show)
 
     def _show(self, rows: list[TrainingRow]) -> None:
+        self._rows = rows
         self.summary.setText(self.tr("{0} training sessions on this device.").format(len(rows)))
         self._fill(
             [

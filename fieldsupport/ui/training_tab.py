@@ -182,6 +182,14 @@ class TrainingTab(QWidget):
         self.sessions.setCurrentRow(row)
         self._session_chosen(row)
 
+    def select_session(self, session_id: str) -> bool:
+        """Show one of the case's sessions (opened from the Training page)."""
+        for row in range(self.sessions.count()):
+            if self.sessions.item(row).data(Qt.ItemDataRole.UserRole) == session_id:
+                self.sessions.setCurrentRow(row)
+                return True
+        return False
+
     @Slot(int)
     def _session_chosen(self, row: int) -> None:
         item = self.sessions.item(row) if row >= 0 else None
