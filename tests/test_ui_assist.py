@@ -328,6 +328,7 @@ def test_recall_campaign_page(
     assert "range is reversed" in dialog.message.text()
     dialog.scopes.item(0, 1).setText("DX-0050")
     dialog.scopes.item(0, 2).setText("DX-0500")
+    dialog.description.setPlainText("Diaphragms of these pumps may crack; replace <now>.")
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         dialog.save()
     assert page.list.count() == 1
@@ -335,6 +336,8 @@ def test_recall_campaign_page(
     assert serials == ["DX-0100", "DX-0200"]  # DX-0001 and DX-0900 are outside the range
     assert "2 affected, 0 done, 2 open" in page.progress.text()
     assert "Affected: Dosing pump DX-100: serials DX-0050 to DX-0500" in page.progress.text()
+    # the campaign's text, as typed (escaped: it is shown as rich text)
+    assert "may crack; replace &lt;now&gt;." in page.progress.text()
     header = page.table.horizontalHeader()
     last = page.table.columnCount() - 1
     assert header.sectionPosition(last) + header.sectionSize(last) >= header.viewport().width()

@@ -139,6 +139,8 @@ class CampaignView:
     required_action: RecallRequiredAction
     due_date: date | None
     scopes: tuple[ScopeSpec, ...] = field(default=())
+    #: what happened and what to tell the customer (the campaign's text)
+    description: str | None = None
 
 
 def check_scopes(scopes: Sequence[ScopeSpec]) -> list[ScopeSpec]:
@@ -381,6 +383,7 @@ class RecallService:
                         for s in c.scopes
                         if s.deleted_at is None
                     ),
+                    c.description,
                 )
                 for c in rows
             ]

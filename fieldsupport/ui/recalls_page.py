@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -227,6 +228,7 @@ class RecallsPage(QWidget):
             )
             + "<br>"
             + self.tr("Affected: {0}").format(escape(scopes))
+            + (f"<br>{escape(campaign.description)}" if campaign.description else "")
         )
         self.table.setRowCount(0)
         for a in assets:
@@ -345,6 +347,12 @@ class CampaignDialog(QDialog):
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("yyyy-MM-dd")  # as every date in the app
         self.due.setDate(QDate.currentDate().addMonths(1))
+        # what happened and what to tell the customer: the engineer reads it on site
+        self.description = QPlainTextEdit(self)
+        self.description.setAccessibleName(self.tr("Description"))
+        self.description.setPlaceholderText(self.tr("What happened, and what to tell the customer"))
+        self.description.setTabChangesFocus(True)
+        self.description.setFixedHeight(3 * TOUCH_HEIGHT // 2 + 12)
         self.scopes = QTableWidget(0, 4, self)
         self.scopes.setAccessibleName(self.tr("Affected products"))
         self.scopes.setHorizontalHeaderLabels(
@@ -381,6 +389,7 @@ class CampaignDialog(QDialog):
         ):
             widget.setMinimumHeight(TOUCH_HEIGHT)
             form.addRow(label, widget)
+        form.addRow(self.tr("Description"), self.description)
         align_form_labels(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -470,6 +479,7 @@ class CampaignDialog(QDialog):
             reason=self.reason.currentData(),
             required_action=self.action.currentData(),
             scopes=scopes,
+            description=self.description.toPlainText().strip() or None,
             due_date=due,
         )
 
