@@ -232,6 +232,22 @@ def _opaque(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _upright_rgb(image: Image.Image, exif: Image.Exif, size: tuple[int, int]) -> Image.Image:
+    """The picture decoded (a draft already set), at ``size`` in its stored orientation, 8-bit
+    RGB as it looks, then turned upright: only the reduced image is ever rotated."""
+    try:
+        image.load()
+    except (OSError, SyntaxError) as exc:
+        raise ImageRefused(f"damaged or truncated file ({exc})") from None
+    picture = _opaque(image)
+    if picture.size != size:
+        picture = picture.resize(size, _FILTER, reducing_gap=2.0)
+    if picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    turn = _UPRIGHT.get(exif.get(ORIENTATION, 1))
+    return picture.transpose(turn) if turn is not None else picture
+
+
 def derive(source: Path) -> Derived:
     """Facts, an upright report-size JPEG and an upright thumbnail of one photo."""
     image = _open(source)
@@ -243,17 +259,7 @@ def derive(source: Path) -> Derived:
             # the decoder reduces by 1/2, 1/4 or 1/8: the most that still leaves both sides
             # at least ``size``
             image.draft("RGB", size)
-        try:
-            image.load()
-        except (OSError, SyntaxError) as exc:
-            raise ImageRefused(f"damaged or truncated file ({exc})") from None
-        reduced = _opaque(image)
-        if reduced.size != size:
-            reduced = reduced.resize(size, _FILTER, reducing_gap=2.0)
-        if reduced.mode != "RGB":
-            reduced = reduced.convert("RGB")
-        turn = _UPRIGHT.get(exif.get(ORIENTATION, 1))
-        upright = reduced.transpose(turn) if turn is not None else reduced
+        upright = _upright_rgb(image, exif, size)
         thumb_size = fit(upright.size, THUMB_EDGE)
         thumb = upright.resize(thumb_size, _FILTER, reducing_gap=2.0)
         return Derived(found, _encode(upright, REPORT_QUALITY), _encode(thumb, THUMB_QUALITY))
@@ -293,18 +299,7 @@ def upright_full(
             size = (max(1, int(width * factor)), max(1, int(height * factor)))
             if image.format in ("JPEG", "MPO"):
                 image.draft("RGB", size)
-        try:
-            image.load()
-        except (OSError, SyntaxError) as exc:
-            raise ImageRefused(f"damaged or truncated file ({exc})") from None
-        full = _opaque(image)
-        if full.size != size:
-            full = full.resize(size, _FILTER, reducing_gap=2.0)
-        if full.mode != "RGB":
-            full = full.convert("RGB")
-        turn = _UPRIGHT.get(exif.get(ORIENTATION, 1))
-        if turn is not None:
-            full = full.transpose(turn)
+        full = _upright_rgb(image, exif, size)
         if draw is not None:
             full = draw(full)
         # bytes made before the file's image is closed (``full`` may be that very image)
