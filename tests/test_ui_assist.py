@@ -20,7 +20,7 @@ from fieldsupport.services.catalog import CatalogService
 from fieldsupport.services.claims import ClaimService
 from fieldsupport.services.recalls import RecallService
 from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, SolutionService, StepSpec
-from fieldsupport.services.training import TrainingService
+from fieldsupport.services.training import TrainingService, TrainingView
 from fieldsupport.services.visits import VisitService
 from fieldsupport.ui.case_file import CaseFileView
 from fieldsupport.ui.claims_tab import ClaimsTab
@@ -46,6 +46,21 @@ def window(qtbot: QtBot, workspace: Workspace, refs: dict[str, str]) -> Iterator
         win.show()
     yield win
     qtbot.waitUntil(lambda: not win.case_file.jobs.busy, timeout=10_000)
+
+
+def _safety_session(
+    workspace: Workspace, refs: dict[str, str]
+) -> tuple[str, TrainingService, TrainingView]:
+    """A case with a training session of today, given by the engineer."""
+    case_id = open_case(CaseService(workspace), refs)
+    training = TrainingService(workspace, user_id=refs["engineer"])
+    session = training.create_session(
+        topic="Safety",
+        started_at=QDate.currentDate().startOfDay().toPython().astimezone(),
+        duration_minutes=60,
+        case_id=case_id,
+    )
+    return case_id, training, session
 
 
 def _open(qtbot: QtBot, win: MainWindow, case_id: str) -> CaseFileView:
@@ -434,14 +449,7 @@ def test_claim_items_fit_a_laptops_case_file(
 def test_attendance_list_fits_a_laptops_case_file(
     qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
 ) -> None:
-    case_id = open_case(CaseService(workspace), refs)
-    training = TrainingService(workspace, user_id=refs["engineer"])
-    session = training.create_session(
-        topic="Safety",
-        started_at=QDate.currentDate().startOfDay().toPython().astimezone(),
-        duration_minutes=60,
-        case_id=case_id,
-    )
+    case_id, training, session = _safety_session(workspace, refs)
     training.add_attendee(session.id, "Jan Nowak", role="Shift lead", company="Odra S.A.")
     tab = TrainingTab(training, CatalogService(workspace))
     qtbot.addWidget(tab)
@@ -495,14 +503,7 @@ def test_a_scope_row_added_by_mistake_can_be_removed(
 def test_a_mistyped_attendee_can_be_removed(
     qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
 ) -> None:
-    case_id = open_case(CaseService(workspace), refs)
-    training = TrainingService(workspace, user_id=refs["engineer"])
-    session = training.create_session(
-        topic="Safety",
-        started_at=QDate.currentDate().startOfDay().toPython().astimezone(),
-        duration_minutes=60,
-        case_id=case_id,
-    )
+    case_id, training, session = _safety_session(workspace, refs)
     tab = TrainingTab(training, CatalogService(workspace))
     qtbot.addWidget(tab)
     tab.show_case(case_id, refs["customer"])

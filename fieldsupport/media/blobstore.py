@@ -101,7 +101,7 @@ class BlobStore:
         for :meth:`commit`; not staged: the store has those bytes already and ``temp`` is
         removed again (as it is when this raises)."""
         digest = hashlib.sha256()
-        try:
+        with _discarded_on_failure(temp):
             temp.parent.mkdir(parents=True, exist_ok=True)
             with open(source, "rb") as src, open(temp, "xb") as out:
                 while chunk := src.read(CHUNK):
@@ -112,30 +112,18 @@ class BlobStore:
                 if staged:
                     out.flush()
                     os.fsync(out.fileno())
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise _storage_error(exc) from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
         if not staged:
             temp.unlink(missing_ok=True)
         return sha256, staged
 
     def stage_bytes(self, data: bytes, temp: Path) -> None:
         """Write ``data`` to the new staging file ``temp``, flushed to the disk."""
-        try:
+        with _discarded_on_failure(temp):
             temp.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "xb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise _storage_error(exc) from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
 
     def commit(self, temp: Path, target: Path, *, flush: bool = True) -> bool:
         """Give a complete, flushed staged file its name (atomic). ``flush``: the folder
@@ -161,19 +149,13 @@ class BlobStore:
         staging folder, where :meth:`sweep` removes it if the process dies meanwhile."""
         self.staging.mkdir(parents=True, exist_ok=True)
         temp = self.staging / f".partial-{os.urandom(8).hex()}"
-        try:
+        with _discarded_on_failure(temp):
             try:
                 os.link(source, temp)
             except OSError:
                 shutil.copyfile(source, temp)
             _make_folder(target.parent)
             os.replace(temp, target)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise _storage_error(exc) from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
 
     @contextmanager
     def atomic_writer(self, target: Path) -> Iterator[BinaryIO]:
@@ -182,7 +164,7 @@ class BlobStore:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".partial-")
         temp = Path(temp_name)
-        try:
+        with _discarded_on_failure(temp):
             with os.fdopen(handle, "wb") as out:
                 yield out
                 out.flush()
@@ -190,12 +172,6 @@ class BlobStore:
             _make_folder(target.parent)
             os.replace(temp, target)
             fsync_folder(target.parent)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise _storage_error(exc) from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
 
     # -- housekeeping -----------------------------------------------------------------------
     def sweep(self) -> int:
@@ -249,6 +225,20 @@ def _make_folder(folder: Path) -> None:
     except FileExistsError:
         return
     fsync_folder(folder.parent)
+
+
+@contextmanager
+def _discarded_on_failure(temp: Path) -> Iterator[None]:
+    """A temporary file that goes again if the block fails; a disk error becomes a message
+    that says what to do (a full disk, a read-only folder)."""
+    try:
+        yield
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise _storage_error(exc) from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _storage_error(exc: OSError) -> Exception:
