@@ -1,8 +1,10 @@
 """The floor under any upload protocol on this machine: files sent over loopback TCP from one
 process to another, which verifies each one's SHA-256 and makes it durable under its name
-(write, fsync, rename, folder fsync), as the central server must (docs/sync-protocol.md,
-section 9). No HTTP, no database, no per-request work: what is left between this and
-``sync_upload_rate`` is what the protocol and its Python stacks cost.
+(write, fsync, rename, folder fsync) with the server's own file writer
+(``store.durable.write_new_file``: past the page cache where the file system allows), as the
+central server must (docs/sync-protocol.md, section 9). No HTTP, no database, no
+per-request work: what is left between this and ``sync_upload_rate`` is what the protocol
+and its Python stacks cost.
 
 ``python benchmarks/loopback_floor.py FOLDER_OF_FILES [--parallel N]`` prints MB/s;
 ``benchmarks/sync.py`` reports it beside the upload (``sync_upload_vs_loopback_floor``).
@@ -22,6 +24,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from fieldsupport.store.durable import write_new_file
 
 PARALLEL = 2  # as sync.blobs.BlobTransfer: two uploads at once
 
@@ -44,10 +48,7 @@ def _receive_one(conn: socket.socket, folder: Path) -> bool:
         return True
     name = digest.hex()
     temporary = folder / f"{name}.part"
-    with open(temporary, "wb") as out:
-        out.write(buffer)
-        out.flush()
-        os.fsync(out.fileno())
+    write_new_file(temporary, [buffer])  # as the server writes a blob
     os.replace(temporary, folder / name)
     handle = os.open(folder, os.O_RDONLY)
     try:

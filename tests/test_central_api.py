@@ -4,6 +4,7 @@ limits and validation (never a 500), resumable verified blob uploads."""
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from fieldsupport.central.blobs import BlobError
 from fieldsupport.central.server import BackgroundServer
 from fieldsupport.central.service import CentralService, Limits
 from fieldsupport.sync import wire
+from tests.fs_helpers import tmpfs
 from tests.sync_helpers import BACKENDS, PASSWORD, drop_service, make_service
 
 HEADERS = {wire.PROTOCOL_HEADER: "1"}
@@ -334,3 +336,38 @@ def test_blob_download_resumes_from_any_partial_file(
         assert requests[0] == {"Range": "bytes=300000-"} and requests[1] is None
     finally:
         transport.close()
+
+
+def test_full_server_disk_gives_507_and_keeps_nothing_half_written(
+    api: tuple[CentralService, str],
+) -> None:
+    """A blob that does not fit on the server's disk (a real small tmpfs under the blobs
+    folder) is answered 507 with what to do; no temporary file stays behind, the server
+    goes on serving, and the same upload succeeds once there is room."""
+    service, url = api
+    token, _ = _enrol(url)
+    root = service.blobs.root
+    with tmpfs(root, size="2m"):
+        filler = root / "filler.bin"
+        stats = os.statvfs(root)
+        filler.write_bytes(b"\0" * (stats.f_bavail * stats.f_frsize - 64 * 1024))
+        data = os.urandom(200 * 1024)  # a whole blob of 200 kB where 64 kB are free
+        sha = hashlib.sha256(data).hexdigest()
+        params = {"size": len(data), "offset": 0, "media_type": "image/jpeg"}
+        reply = httpx.put(
+            f"{url}/v1/blobs/{sha}", headers=_auth(token), params=params, content=data
+        )
+        assert reply.status_code == 507, reply.text
+        assert reply.json()["error"] == "server_disk_full"
+        assert "disk is full" in reply.json()["message"]
+        assert list((root / "partial").iterdir()) == []
+        assert not service.blobs.path(sha).exists()
+        assert httpx.get(f"{url}/v1/meta").status_code == 200  # still serving
+        assert httpx.get(f"{url}/v1/blobs/{sha}", headers=_auth(token)).status_code == 404
+
+        filler.unlink()
+        again = httpx.put(
+            f"{url}/v1/blobs/{sha}", headers=_auth(token), params=params, content=data
+        )
+        assert again.status_code == 200 and again.json()["complete"] is True
+        assert service.blobs.path(sha).read_bytes() == data

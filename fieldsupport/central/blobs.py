@@ -7,6 +7,7 @@ between writing a chunk and answering loses nothing: the client asks and resumes
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -22,11 +23,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from fieldsupport.central import storage as t
 from fieldsupport.central.accounts import now
 from fieldsupport.errors import FieldSupportError
-from fieldsupport.store.durable import fsync_dir
+from fieldsupport.store.durable import fsync_dir, write_new_file
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 CHUNK = 1024 * 1024
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 # The statements of every upload, built once (building and keying a statement per request
 # was a visible part of the server's time per photo)
 _IS_COMPLETE = select(t.blobs.c.complete).where(t.blobs.c.sha256 == bindparam("sha256"))
@@ -138,6 +140,23 @@ class ServerBlobs:
     ) -> dict[str, Any]:
         """Take the bytes of ``sha256`` from ``offset``: ``body`` whole or as the pieces it
         arrived in (the HTTP layer passes those as they are, not copied into one)."""
+        try:
+            return self._put(sha256, offset, size, media_type, body)
+        except OSError as error:
+            if error.errno not in _DISK_FULL:
+                raise
+            # a whole blob's temporary file is gone again; a piece of a resumable upload
+            # stays as far as it was written, which is what the server then says it holds
+            raise BlobError(
+                507,
+                "server_disk_full",
+                "The server's disk is full: the file was not stored. The device keeps it and "
+                "sends it again; the server's administrator must free space.",
+            ) from error
+
+    def _put(
+        self, sha256: str, offset: int, size: int, media_type: str, body: Body
+    ) -> dict[str, Any]:
         self.check_sha(sha256)
         pieces = _pieces(body)
         length = sum(len(piece) for piece in pieces)
@@ -219,11 +238,7 @@ class ServerBlobs:
         temporary = self.root / "partial" / f"{sha256}.{uuid.uuid4().hex}"
         temporary.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with open(temporary, "wb") as out:
-                for piece in pieces:
-                    out.write(piece)
-                out.flush()
-                os.fsync(out.fileno())
+            write_new_file(temporary, pieces)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temporary, target)
         except BaseException:

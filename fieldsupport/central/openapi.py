@@ -49,13 +49,14 @@ REASONS = {
     413: "request or blob larger than the server accepts",
     422: "invalid input; `detail` names each field",
     426: "sync protocol version missing or not supported: please update",
+    507: "the server's disk is full; the device keeps the file and sends it again",
 }
 
 # Answers beyond the common ones (401 when authenticated, 413, 422, 426), by path prefix.
 EXTRA_STATUSES: tuple[tuple[str, frozenset[int]], ...] = (
     ("/v1/devices", frozenset({401})),
     ("/v1/push", frozenset({413})),
-    ("/v1/blobs/", frozenset({404, 409, 413})),
+    ("/v1/blobs/", frozenset({404, 409, 413, 507})),
     ("/v1/blob-statuses", frozenset({413})),
     ("/v1/snapshot", frozenset({404})),
     ("/v1/backoffice/", frozenset({403, 404, 409})),
