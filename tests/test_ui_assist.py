@@ -22,6 +22,7 @@ from fieldsupport.services.recalls import RecallService
 from fieldsupport.services.solutions import ParameterSpec, SolutionDraft, SolutionService, StepSpec
 from fieldsupport.services.training import TrainingService, TrainingView
 from fieldsupport.services.visits import VisitService
+from fieldsupport.ui.application_dialog import ApplicationDialog
 from fieldsupport.ui.case_file import CaseFileView
 from fieldsupport.ui.claims_tab import ClaimsTab
 from fieldsupport.ui.main_window import NAV_RECALLS, MainWindow
@@ -534,13 +535,11 @@ def test_a_mistyped_attendee_can_be_removed(
     assert [a.name for a in training.get(session.id).attendees] == ["Jan Nowak"]
 
 
-def test_a_skipped_step_asks_for_its_reason_before_it_complains(
+def _two_step_application(
     qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
-) -> None:
-    """Choosing "Skipped" puts the cursor in the note and asks for the reason there; the
-    error shows only if the record is completed (or the note left) without one."""
-    from fieldsupport.ui.application_dialog import ApplicationDialog
-
+) -> tuple[ApplicationService, ApplicationDialog]:
+    """An application record of a released two-step solution (with one parameter) on an
+    arrived visit, open in its dialog."""
     solutions = SolutionService(workspace, user_id=refs["engineer"])
     draft = solutions.create(
         SolutionDraft(
@@ -559,6 +558,15 @@ def test_a_skipped_step_asks_for_its_reason_before_it_complains(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    return service, dialog
+
+
+def test_a_skipped_step_asks_for_its_reason_before_it_complains(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    """Choosing "Skipped" puts the cursor in the note and asks for the reason there; the
+    error shows only if the record is completed (or the note left) without one."""
+    service, dialog = _two_step_application(qtbot, workspace, refs)
     first, second = (s.step_id for s in dialog.record.steps)
 
     def choose(step_id: str, index: int) -> None:
@@ -593,6 +601,40 @@ def test_a_skipped_step_asks_for_its_reason_before_it_complains(
     ]
     dialog.complete()
     assert dialog.record.completed
+
+
+def test_closing_with_a_skip_still_without_its_reason_says_so_first(
+    qtbot: QtBot, workspace: Workspace, refs: dict[str, str]
+) -> None:
+    """Closing is safe because everything is saved as it is typed; a "Skipped" whose reason
+    is not typed yet is not saved, so the first close says so and waits in its note."""
+    service, dialog = _two_step_application(qtbot, workspace, refs)
+    second = dialog.record.steps[1].step_id
+    combo = dialog.step_results[second]
+    combo.setCurrentIndex(2)
+    combo.activated.emit(2)  # skipped, no reason yet
+
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # the first close stays and says why
+    assert dialog.isVisible()
+    assert "Step 2 is marked Skipped" in dialog.message.text()
+    qtbot.waitUntil(dialog.step_notes[second].hasFocus, timeout=5_000)
+    dialog.close_button.click()  # the second one closes; the step is left open
+    assert not dialog.isVisible()
+    assert [s.state for s in service.get(dialog.record.id).steps] == [None, None]
+
+    # with the reason typed, nothing is waiting: one close closes
+    again = ApplicationDialog(service, service.get(dialog.record.id))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    combo = again.step_results[second]
+    combo.setCurrentIndex(2)
+    combo.activated.emit(2)
+    again.step_notes[second].setText("Rate already set.")
+    again.step_notes[second].editingFinished.emit()
+    again.close_button.click()
+    assert not again.isVisible()
+    assert service.get(again.record.id).steps[1].note == "Rate already set."
 
 
 def test_the_trainer_of_a_new_session_can_be_changed(

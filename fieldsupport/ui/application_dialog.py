@@ -144,6 +144,7 @@ class ApplicationDialog(QDialog):
         self.step_notes: dict[str, QLineEdit] = {}
         # steps chosen "Skipped" whose reason is still being typed (saved with the reason)
         self.unsaved_skips: set[str] = set()
+        self._told_unsaved_skip = False  # closing with one of them: said once, then closes
 
         self.process = QListWidget(self)
         self.process.setAccessibleName(self.tr("Process measurements"))
@@ -434,6 +435,23 @@ class ApplicationDialog(QDialog):
         self.message.clear_message()
         self._fill(self._service.get(self.record.id))
         self.changed.emit()
+
+    def reject(self) -> None:
+        """Close (the button, Escape, the window's own): everything typed is saved, except
+        a "Skipped" still waiting for its reason. The first try says so and puts the cursor
+        there; closing again leaves that step as it was before."""
+        waiting = sorted(self.unsaved_skips, key=self._step_position)
+        if waiting and not self._told_unsaved_skip:
+            self._told_unsaved_skip = True
+            self.message.show_error(
+                self.tr(
+                    "Step {0} is marked Skipped but is not saved until you type why. Type the "
+                    "reason, or close again to leave the step open."
+                ).format(self._step_position(waiting[0]))
+            )
+            self.step_notes[waiting[0]].setFocus()
+            return
+        super().reject()
 
     @Slot()
     def complete(self) -> None:
