@@ -134,15 +134,16 @@ def _difference(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]]) ->
     ) / (3 * len(a))
 
 
-def _open_at_full_size(qtbot: QtBot, viewer: PhotoViewer) -> None:
+def _open_at_full_size(qtbot: QtBot, viewer: PhotoViewer, *, reduced: bool = False) -> None:
     """100 % (past what the 1600 px copy resolves): the original is decoded in a worker - not
-    in the click, which returns with the copy still shown - and then shown."""
+    in the click, which returns with the copy still shown - and then shown (with a note
+    only when it had to be ``reduced``)."""
     qtbot.mouseClick(viewer.actual_button, Qt.MouseButton.LeftButton)
     assert viewer.full_state == "loading" and viewer.full_image.isNull()
     assert "full size" in viewer.note.text()
     with qtbot.waitSignal(viewer.full_shown, timeout=20_000):
         pass
-    assert viewer.full_state == "shown" and viewer.note.isHidden()
+    assert viewer.full_state == "shown" and viewer.note.isHidden() is not reduced
 
 
 def test_viewer_opens_every_orientation_upright_at_full_size(
@@ -245,6 +246,40 @@ def test_zoom_past_the_copy_shows_the_original_from_a_worker(
     _open_at_full_size(qtbot, viewer)
     assert (viewer.full_image.width(), viewer.full_image.height()) == (3000, 2000)
     qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+
+def test_a_photo_larger_than_the_viewer_opens_is_said_to_be_reduced(
+    qtbot: QtBot, service: PhotoService, case_id: str, tmp_path: Path
+) -> None:
+    """A photo with more pixels than the viewer decodes at once (50 MP; here a 7.7 MP one
+    with the limit lowered to 2 MP) is shown reduced, and the viewer says so; one within
+    the limit is shown whole without a word."""
+    path = tmp_path / "nameplate.jpg"
+    _stripes(path, (2400, 3200), 1)
+    service.import_photos(PhotoOwner(case_id), [path])
+    photos = service.photos_of(PhotoOwner(case_id))
+    viewer = PhotoViewer(service, photos, 0)
+    viewer.full_max_pixels = 2_000_000
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.image.isNull(), timeout=10_000)
+    _open_at_full_size(qtbot, viewer, reduced=True)
+    full = viewer.full_image
+    assert full.width() * full.height() <= 2_000_000 and full.width() > 1200
+    assert viewer.note.text() == (
+        f"This photo has 8 megapixels; it is shown reduced to {full.width()} × {full.height()}, "
+        "the most the viewer opens at once. The original is kept whole."
+    )
+    qtbot.waitUntil(lambda: not viewer.jobs.busy, timeout=10_000)
+
+    whole = PhotoViewer(service, photos, 0)
+    qtbot.addWidget(whole)
+    whole.show()
+    qtbot.waitUntil(lambda: not whole.image.isNull(), timeout=10_000)
+    _open_at_full_size(qtbot, whole)
+    assert (whole.full_image.width(), whole.full_image.height()) == (2400, 3200)
+    assert not whole.note.isVisible()
+    qtbot.waitUntil(lambda: not whole.jobs.busy, timeout=10_000)
 
 
 @pytest.mark.parametrize("damage", ["missing", "not a photo", "truncated"])

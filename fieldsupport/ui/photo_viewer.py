@@ -175,14 +175,16 @@ def read_full_size(
     return wrapped.convertToFormat(QImage.Format.Format_RGB32)  # its own pixels, quick to draw
 
 
-def full_size_job(service: PhotoService, photo: PhotoView) -> Callable[[object], QImage]:
+def full_size_job(
+    service: PhotoService, photo: PhotoView, max_pixels: int = FULL_MAX_PIXELS
+) -> Callable[[object], QImage]:
     """A worker job decoding what a photo shows at full size: the original upright, with the
     marks drawn on it again when it was drawn on (the annotated copy itself is report-size)."""
     original = service.store.original_path(photo.sha256)
     marks = [dict(mark) for mark in photo.marks] if photo.annotation_id else None
 
     def load(_task: object) -> QImage:
-        return read_full_size(original, marks)
+        return read_full_size(original, marks, max_pixels)
 
     return load
 
@@ -332,6 +334,8 @@ class PhotoViewer(QDialog):
     shown = Signal(int)
     #: the photo at ``index`` is shown at full size (its original has been decoded)
     full_shown = Signal(int)
+    #: the most pixels a photo is decoded at (a 108 or 200 MP photo is shown reduced to it)
+    full_max_pixels = FULL_MAX_PIXELS
 
     def __init__(
         self,
@@ -502,7 +506,7 @@ class PhotoViewer(QDialog):
         self._decoding = True
         generation, index = self._generation, self.index
         self.jobs.run(
-            full_size_job(self.service, self.photos[index]),
+            full_size_job(self.service, self.photos[index], self.full_max_pixels),
             lambda image: self._full_loaded(generation, index, image),
             lambda error: self._full_failed(generation, error),
         )
@@ -516,7 +520,17 @@ class PhotoViewer(QDialog):
         self.full_image = image
         self.full_state = "shown"
         self.view.item.set_full(image)
-        self.note.clear_message()
+        original = self._original_size
+        if image.width() * image.height() < 0.99 * original.width() * original.height():
+            # more pixels than the viewer holds at once: said, not passed off as the whole
+            self.note.show_info(
+                self.tr(
+                    "This photo has {0:.0f} megapixels; it is shown reduced to {1} × {2}, the "
+                    "most the viewer opens at once. The original is kept whole."
+                ).format(original.width() * original.height() / 1e6, image.width(), image.height())
+            )
+        else:
+            self.note.clear_message()
         self.full_shown.emit(index)
 
     def _full_failed(self, generation: int, error: BaseException) -> None:
